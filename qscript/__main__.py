@@ -1,0 +1,5 @@
+import sys
+
+from qscript.cli import main
+
+sys.exit(main())

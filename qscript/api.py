@@ -1,0 +1,76 @@
+"""The public entry points: ``run`` a script text or ``run_file`` a ``.qvs`` file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from qscript.engine.clock import Clock
+from qscript.engine.interpreter import Interpreter
+from qscript.engine.reload_log import ReloadLog
+from qscript.errors import ScriptFileNotFoundError
+from qscript.script.splitter import normalise_newlines
+
+
+@dataclass
+class Result:
+    """What a reload leaves behind.
+
+    ``tables``: table name -> DataFrame; ``variables``: variable name -> text as ``$(v)``
+    would insert it; ``log``: the reload log lines (TRACE output and errors included);
+    ``error_count``: statements that failed (under ErrorMode 0 the reload goes on).
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    error_count: int = 0
+
+
+def run(
+    source: str,
+    *,
+    variables: Mapping[str, str] | None = None,
+    connections: Any = None,
+    base_dir: str | PathLike[str] | None = None,
+    file_name: str = "<script>",
+    clock: Clock | None = None,
+    log_sink: Callable[[str], None] | None = None,
+) -> Result:
+    """Run a load script and return its tables, variables and log.
+
+    ``variables`` are set as text before the first statement (like ``--var``);
+    ``connections`` is reserved for connection definitions (REST connector);
+    ``base_dir`` anchors relative and ``lib://`` paths (default: the current directory).
+    A statement that fails under ErrorMode 1 or 2 raises :class:`qscript.ScriptError`.
+    """
+    del connections  # connection definitions arrive with the REST connector
+    interpreter = Interpreter(
+        variables=dict(variables or {}),
+        base_dir=Path(base_dir) if base_dir is not None else None,
+        clock=clock,
+        log=ReloadLog(sink=log_sink),
+    )
+    interpreter.run(normalise_newlines(source), file_name)
+    return Result(
+        tables={},
+        variables=dict(interpreter.vars),
+        log=list(interpreter.log.lines),
+        error_count=interpreter.error_count,
+    )
+
+
+def run_file(path: str | PathLike[str], **options: Any) -> Result:
+    """Run a script file; relative paths in it resolve against the file's folder."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ScriptFileNotFoundError(f"cannot read script {path}: {exc.strerror}") from None
+    options.setdefault("base_dir", path.parent)
+    return run(source, file_name=str(path), **options)

@@ -1,0 +1,101 @@
+"""The ``qscript`` command: run and check load scripts.
+
+Exit codes: 0 success, 1 the script failed or has errors, 2 bad command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import qscript
+from qscript.engine.check import check
+from qscript.errors import QScriptError
+
+
+def _parse_var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qscript", description="Run Qlik load scripts outside Qlik.")
+    parser.add_argument("--version", action="version", version=f"qscript {qscript.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a load script")
+    run.add_argument("file", type=Path)
+    run.add_argument("--var", action="append", type=_parse_var, default=[], metavar="NAME=VALUE",
+                     help="set a variable (as text) before the script runs; repeatable")
+    run.add_argument("--connections", type=Path, help="connection definitions (TOML)")
+    run.add_argument("--out", type=Path, help="write every final table into this folder")
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
+    run.add_argument("--quiet", action="store_true", help="do not print the reload log")
+
+    chk = commands.add_parser("check", help="check scripts for syntax errors without running them")
+    chk.add_argument("files", type=Path, nargs="+")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    return _check(args)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        result = qscript.run_file(
+            args.file,
+            variables=dict(args.var),
+            connections=args.connections,
+            log_sink=None if args.quiet else _stderr,
+        )
+    except QScriptError as exc:
+        _stderr(f"qscript: {exc}")
+        return 1
+    if args.out is not None:
+        write_tables(result.tables, args.out, args.format)
+    return 0
+
+
+def write_tables(tables: dict, folder: Path, fmt: str) -> list[Path]:
+    """One file per table, named after it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        target = folder / f"{name}.{fmt}"
+        if fmt == "csv":
+            frame.to_csv(target, index=False)
+        else:
+            frame.to_parquet(target, index=False)
+        written.append(target)
+    return written
+
+
+def _check(args: argparse.Namespace) -> int:
+    failed = False
+    for path in args.files:
+        try:
+            source = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}")
+            failed = True
+            continue
+        for error in check(source, str(path)):
+            print(error)
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The interpreter (variables, control flow, ErrorMode) and, later, the data model."""

@@ -1,0 +1,230 @@
+"""AST nodes: frozen dataclasses built by ``transform.py`` from the Lark tree.
+
+Nodes are immutable and hold no position of their own: a statement's position is the
+span of the raw statement it came from, kept by the block tree. Parsing is cached by
+text, so one node object may serve many executions (loops re-run statements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# -- expressions ---------------------------------------------------------------------
+
+
+class Expr:
+    """Base class of expression nodes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Expr):
+    """A number (``float``) or a ``'string'`` (``str``) written in the script."""
+
+    value: float | str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef(Expr):
+    """A bare, ``"quoted"`` or ``[bracketed]`` name: a field in a LOAD, else a variable."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Star(Expr):
+    """``*`` as a function argument, as in ``Count(*)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall(Expr):
+    """``Name(args)``; ``modifier`` is ``DISTINCT``/``TOTAL``/``ALL`` when written.
+
+    An omitted argument (``f(a,,b)``) is ``None``.
+    """
+
+    name: str
+    args: tuple[Expr | None, ...]
+    modifier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryOp(Expr):
+    """``left op right``; ``op`` is upper-case: ``+ - * / & = <> < <= > >= LIKE AND OR XOR``."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryOp(Expr):
+    """``-x``, ``+x`` or ``NOT x``."""
+
+    op: str
+    operand: Expr
+
+
+# -- regular statements ----------------------------------------------------------------
+
+
+class Statement:
+    """Base class of regular statements (those ended by ``;``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Set(Statement):
+    """``SET name = text``: stores the (already expanded) text; ``None`` for ``SET v;``."""
+
+    name: str
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Statement):
+    """``LET name = expr`` and the bare assignment ``name = expr``."""
+
+    name: str
+    expr: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace(Statement):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep(Statement):
+    milliseconds: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class DropVariables(Statement):
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional(Statement):
+    """``WHEN cond statement`` / ``UNLESS cond statement``."""
+
+    unless: bool
+    condition: Expr
+    statement: Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported(Statement):
+    """A statement Qlik knows and qscript does not run yet; fails when executed."""
+
+    keyword: str
+
+
+# -- control lines ---------------------------------------------------------------------
+
+
+class Control:
+    """Base class of control clauses (ended by ``;`` or the end of the line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class If(Control):
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ElseIf(Control):
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Else(Control):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EndIf(Control):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ForNext(Control):
+    """``FOR var = start TO end [STEP step]``."""
+
+    variable: str
+    start: Expr
+    end: Expr
+    step: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class ForEach(Control):
+    """``FOR EACH var IN item, ...``."""
+
+    variable: str
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Next(Control):
+    variable: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Do(Control):
+    """``DO [WHILE|UNTIL cond]``; ``until`` tells which, ``condition`` may be ``None``."""
+
+    until: bool
+    condition: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Loop(Control):
+    until: bool
+    condition: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exit(Control):
+    """``EXIT DO|FOR|SUB|SCRIPT [WHEN|UNLESS cond]``."""
+
+    target: str
+    unless: bool
+    condition: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubHead(Control):
+    name: str
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EndSub(Control):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CallSub(Control):
+    """``CALL name(args)``; an omitted argument is ``None``."""
+
+    name: str
+    args: tuple[Expr | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Switch(Control):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Control):
+    values: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Default(Control):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EndSwitch(Control):
+    pass

@@ -1,0 +1,36 @@
+"""Shared fixtures: run a script with a fake clock so nothing sleeps or depends on time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+import qscript
+from qscript.engine.clock import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's shell must not change results: no proxies, no connection files."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "QSCRIPT_CONNECTIONS", "QSCRIPT_ALLOWED_URLS", "QSCRIPT_KEY",
+                 "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2024, 1, 31, 13, 45, 30))
+
+
+@pytest.fixture
+def run_script(clock: FakeClock, tmp_path):
+    """``run_script(text, **options) -> Result`` with the fake clock and tmp_path as base_dir."""
+
+    def run(source: str, **options):
+        options.setdefault("clock", clock)
+        options.setdefault("base_dir", tmp_path)
+        return qscript.run(source, **options)
+
+    return run
