@@ -89,8 +89,9 @@ def describe(exc: UnexpectedInput, text: str) -> str:
         return f"unexpected character {text[exc.pos_in_stream]!r}"
     if isinstance(exc, UnexpectedToken) and not _at_end(exc):
         value = str(exc.token.value)
-        if exc.token.type == "RAW_REST":  # the catch-all terminal: name only its first word
-            value = value.split()[0]
+        if exc.token.type == "RAW_REST":  # the catch-all terminal: name its first word or character
+            word = re.match(r"[\w$%@][\w$%@#.]*", value)
+            value = word.group(0) if word else value[0]
         return f"unexpected {value!r}"
     return "unexpected end of statement"
 

@@ -1,0 +1,1 @@
+"""Expressions: values, columns, operators, functions and Qlik format codes."""
