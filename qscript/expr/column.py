@@ -11,6 +11,10 @@ a number or NaN). Either array may be absent, meaning "all None" / "all NaN". A 
 Qlik has no NaN of its own (division by zero gives NULL), so NaN can stand for "no number".
 Pure numeric columns never build a text array and pure text columns never build a number
 array until an operation asks for that view; views are cached on the (immutable) column.
+
+``kind`` remembers what the numbers mean when a function made them (``"date"``,
+``"time"``, ``"timestamp"``, ``"interval"``, ``"money"``), so output can show a column of
+dates as dates. Operations that compute new numbers drop it.
 """
 
 from __future__ import annotations
@@ -22,18 +26,19 @@ import numpy as np
 from qscript.expr.formats import FormatSettings, default_number_text, parse_number_array
 from qscript.expr.values import Dual, Value
 
-_EMPTY_TEXT = np.empty(0, dtype=object)
-
 
 class Column:
     """An immutable column of Qlik values. Build with the ``from_*`` constructors."""
 
-    __slots__ = ("_numbers", "_texts", "length", "num", "text")
+    __slots__ = ("_numbers", "_texts", "kind", "length", "num", "text")
 
-    def __init__(self, text: np.ndarray | None, num: np.ndarray | None, length: int) -> None:
+    def __init__(
+        self, text: np.ndarray | None, num: np.ndarray | None, length: int, kind: str | None = None
+    ) -> None:
         self.text = text
         self.num = num
         self.length = length
+        self.kind = kind
         self._texts: tuple[FormatSettings, np.ndarray] | None = None
         self._numbers: tuple[FormatSettings, np.ndarray] | None = None
 
@@ -49,8 +54,8 @@ class Column:
         return cls(arr, None, len(arr))
 
     @classmethod
-    def from_duals(cls, text: np.ndarray, num: np.ndarray) -> Column:
-        return cls(text, np.asarray(num, dtype=np.float64), len(text))
+    def from_duals(cls, text: np.ndarray, num: np.ndarray, kind: str | None = None) -> Column:
+        return cls(text, np.asarray(num, dtype=np.float64), len(text), kind)
 
     @classmethod
     def nulls(cls, length: int) -> Column:
@@ -164,7 +169,7 @@ class Column:
         text = None if self.text is None else self.text[index]
         num = None if self.num is None else self.num[index]
         length = len(text) if text is not None else len(num) if num is not None else _count(index)
-        return Column(text, num, length)
+        return Column(text, num, length, self.kind)
 
     def scatter(self, mask: np.ndarray, length: int) -> Column:
         """Spread this column's rows onto the True rows of ``mask``; other rows are NULL."""
@@ -175,7 +180,7 @@ class Column:
         if self.num is not None:
             num = np.full(length, np.nan)
             num[mask] = self.num
-        return Column(text, num, length)
+        return Column(text, num, length, self.kind)
 
     @staticmethod
     def choose(mask: np.ndarray, when_true: Column, when_false: Column) -> Column:
@@ -186,7 +191,8 @@ class Column:
             text = np.where(mask, when_true.raw_text(), when_false.raw_text())
         if when_true.num is not None or when_false.num is not None:
             num = np.where(mask, when_true.raw_num(), when_false.raw_num())
-        return Column(text, num, length)
+        kind = when_true.kind if when_true.kind == when_false.kind else None
+        return Column(text, num, length, kind)
 
     def __repr__(self) -> str:
         preview = ", ".join(repr(v) for v in self.values()[:5])

@@ -34,6 +34,7 @@ def _formatted(
     settings: FormatSettings,
     array_fn: Callable[[np.ndarray, str, FormatSettings], np.ndarray] | None,
     scalar_fn: Callable[[float, str, FormatSettings], str],
+    kind: str,
 ) -> Column:
     fmt = _single_format(fmts, default)
     if fmt is not None and array_fn is not None:
@@ -42,7 +43,7 @@ def _formatted(
         per_row = [fmt] * len(values) if fmt is not None else list(fmts)  # type: ignore[arg-type]
         texts = np.empty(len(values), dtype=object)
         texts[:] = [scalar_fn(v, f, settings) for v, f in zip(values.tolist(), per_row, strict=True)]
-    return Column.from_duals(texts, values)
+    return Column.from_duals(texts, values, kind)
 
 
 def _interpreted(
@@ -52,6 +53,7 @@ def _interpreted(
     settings: FormatSettings,
     array_fn: Callable[[np.ndarray, str, FormatSettings], np.ndarray] | None,
     scalar_fn: Callable[[str, str, FormatSettings], float | None],
+    kind: str,
 ) -> Column:
     fmt = _single_format(fmts, default)
     if fmt is not None and array_fn is not None:
@@ -62,64 +64,66 @@ def _interpreted(
         numbers = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
     kept = texts.copy()
     kept[np.isnan(numbers)] = None
-    return Column.from_duals(kept, numbers)
+    return Column.from_duals(kept, numbers, kind)
 
 
 @qlik_function("Date", "number text?", context=True)
 def date(ctx, x, fmt=None) -> Column:
     s = ctx.settings
-    return _formatted(x, fmt, s.date_format, s, formats.format_datetime_array, formats.format_datetime)
+    return _formatted(x, fmt, s.date_format, s, formats.format_datetime_array, formats.format_datetime, "date")
 
 
 @qlik_function("Time", "number text?", context=True)
 def time(ctx, x, fmt=None) -> Column:
     s = ctx.settings
-    return _formatted(x, fmt, s.time_format, s, formats.format_datetime_array, formats.format_datetime)
+    return _formatted(x, fmt, s.time_format, s, formats.format_datetime_array, formats.format_datetime, "time")
 
 
 @qlik_function("Timestamp", "number text?", context=True)
 def timestamp(ctx, x, fmt=None) -> Column:
     s = ctx.settings
-    return _formatted(x, fmt, s.timestamp_format, s, formats.format_datetime_array, formats.format_datetime)
+    return _formatted(
+        x, fmt, s.timestamp_format, s, formats.format_datetime_array, formats.format_datetime, "timestamp"
+    )
 
 
 @qlik_function("Date#", "text text?", context=True)
 def date_interpret(ctx, text, fmt=None) -> Column:
     s = ctx.settings
-    return _interpreted(text, fmt, s.date_format, s, formats.parse_datetime_array, formats.parse_datetime)
+    return _interpreted(text, fmt, s.date_format, s, formats.parse_datetime_array, formats.parse_datetime, "date")
 
 
 @qlik_function("Time#", "text text?", context=True)
 def time_interpret(ctx, text, fmt=None) -> Column:
     s = ctx.settings
-    return _interpreted(text, fmt, s.time_format, s, formats.parse_datetime_array, formats.parse_datetime)
+    return _interpreted(text, fmt, s.time_format, s, formats.parse_datetime_array, formats.parse_datetime, "time")
 
 
 @qlik_function("Timestamp#", "text text?", context=True)
 def timestamp_interpret(ctx, text, fmt=None) -> Column:
     s = ctx.settings
     return _interpreted(
-        text, fmt, s.timestamp_format, s, formats.parse_datetime_array, formats.parse_datetime
+        text, fmt, s.timestamp_format, s, formats.parse_datetime_array, formats.parse_datetime, "timestamp"
     )
 
 
 @qlik_function("Interval", "number text?", context=True)
 def interval(ctx, x, fmt=None) -> Column:
-    return _formatted(x, fmt, "hh:mm:ss", ctx.settings, None, formats.format_interval)
+    return _formatted(x, fmt, "hh:mm:ss", ctx.settings, None, formats.format_interval, "interval")
 
 
 @qlik_function("Interval#", "text text?", context=True)
 def interval_interpret(ctx, text, fmt=None) -> Column:
-    return _interpreted(text, fmt, "hh:mm:ss", ctx.settings, None, formats.parse_interval)
+    return _interpreted(text, fmt, "hh:mm:ss", ctx.settings, None, formats.parse_interval, "interval")
 
 
 @qlik_function("Money", "number text?", context=True)
 def money(ctx, x, fmt=None) -> Column:
     s = ctx.settings
-    return _formatted(x, fmt, s.money_format, s, None, formats.format_money)
+    return _formatted(x, fmt, s.money_format, s, None, formats.format_money, "money")
 
 
 @qlik_function("Money#", "text text?", context=True)
 def money_interpret(ctx, text, fmt=None) -> Column:
     s = ctx.settings
-    return _interpreted(text, fmt, s.money_format, s, None, formats.parse_money)
+    return _interpreted(text, fmt, s.money_format, s, None, formats.parse_money, "money")
