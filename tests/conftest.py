@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +36,7 @@ def run_script(clock: FakeClock, tmp_path):
         return qscript.run(source, **options)
 
     return run
+
+
+# Shared test helpers (tests/exprkit.py) import by name from any test module.
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -87,12 +87,18 @@ class FormatSettings:
     )
     day_names: tuple[str, ...] = _names("Mon;Tue;Wed;Thu;Fri;Sat;Sun")  # Monday first, as in Qlik
     long_day_names: tuple[str, ...] = _names("Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday")
+    # Calendar variables (numbers as text in the script): US defaults, as Qlik's US template.
+    first_week_day: int = 6  # FirstWeekDay: 0 = Monday ... 6 = Sunday
+    broken_weeks: int = 1  # BrokenWeeks: non-zero = week 1 starts on January 1
+    reference_day: int = 0  # ReferenceDay: day of January in week 1; outside 1-7 means 4
+    first_month_of_year: int = 1  # FirstMonthOfYear: 1-12
 
     @classmethod
     def from_variables(cls, get: Callable[[str], str | None]) -> FormatSettings:
         """Read the script's format variables; a missing or empty one keeps the default.
 
         Name lists are ';'-separated; a list with the wrong count (not 12 or 7) is ignored.
+        Calendar variables are whole numbers; an unreadable or out-of-range one is ignored.
         """
         base, values = cls(), {}
         for var in _VARIABLES:
@@ -105,7 +111,28 @@ class FormatSettings:
                     values[field] = names
             else:
                 values[field] = value
+        for var, field, low, high in cls._CALENDAR_VARIABLES:
+            number = cls._integer(get(var))
+            if number is not None and low <= number <= high:
+                values[field] = number
         return cls(**values)
+
+    # (variable, field, lowest, highest accepted value)
+    _CALENDAR_VARIABLES = (  # not annotated, so no dataclass field
+        ("FirstWeekDay", "first_week_day", 0, 6),
+        ("BrokenWeeks", "broken_weeks", -(2**31), 2**31),
+        ("ReferenceDay", "reference_day", -(2**31), 2**31),
+        ("FirstMonthOfYear", "first_month_of_year", 1, 12),
+    )
+
+    @staticmethod
+    def _integer(text: str | None) -> int | None:
+        """A whole number written as text ('6', ' -1 ', '4.0'); None when it is none."""
+        try:
+            number = float(text) if text else math.nan
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
 
 
 # -- serial numbers -------------------------------------------------------------------------

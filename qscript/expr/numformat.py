@@ -351,6 +351,8 @@ def _read_plain(strs: list[str], reader: NumberReader) -> tuple[np.ndarray, np.n
     """
     n = len(strs)
     lens = np.fromiter(map(len, strs), dtype=np.int64, count=n)
+    if n == 0 or lens.max() == 0:  # nothing but empty texts: no number here
+        return np.zeros(n), np.zeros(n, dtype=bool)
     width = int(min(lens.max(), 24))
     ok = (lens > 0) & (lens <= width)
     mat = np.array(strs, dtype=f"U{width}").view(np.uint32).reshape(n, width)

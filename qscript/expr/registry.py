@@ -80,6 +80,22 @@ class FunctionSpec:
         return self.params[-1]  # the variadic tail
 
 
+@dataclass(frozen=True)
+class Groups:
+    """How the input rows of a GROUP BY fall into groups.
+
+    ``codes[i]`` is the group (0 .. count-1) of input row i, groups numbered in order of
+    first appearance; a LOAD that aggregates without GROUP BY is one group of all rows.
+    """
+
+    codes: np.ndarray
+    count: int
+
+    @classmethod
+    def single(cls, rows: int) -> Groups:
+        return cls(np.zeros(rows, dtype=np.int64), 1)
+
+
 REGISTRY: dict[str, FunctionSpec] = {}
 
 
@@ -148,6 +164,25 @@ def as_column(result: Any, length: int) -> Column:
     if array.dtype.kind in "fiub":
         return Column.from_numbers(array.astype(np.float64, copy=False))
     return Column.from_texts(array.astype(object))
+
+
+def call_aggregate(
+    spec: FunctionSpec,
+    args: list[Column | None],
+    groups: Groups,
+    ctx: EvalContext,
+    modifier: str | None,
+) -> Column:
+    """Run an aggregation: one result per group.
+
+    The kernel is called as ``kernel(groups, *views, distinct=bool)`` with one view per
+    argument over all input rows (a ``None`` view stands for ``*``, as in ``Count(*)``).
+    NULL rows are not removed: skipping them is part of each aggregation's definition.
+    """
+    views = [None if column is None else _view(spec.param_for(i), column, ctx)[0] for i, column in enumerate(args)]
+    prefix = (ctx,) if spec.context else ()
+    result = spec.kernel(*prefix, groups, *views, distinct=modifier == "DISTINCT")
+    return as_column(result, groups.count)
 
 
 def call(spec: FunctionSpec, args: list[Column], ctx: EvalContext) -> Column:

@@ -1,10 +1,18 @@
-"""String functions. Kernels take object arrays of ``str`` (NULL rows already set aside)."""
+"""String functions. Kernels take object arrays of ``str`` (NULL rows already set aside).
+
+Hash and JSON functions live in :mod:`qscript.expr.functions.json_hash`.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from qscript.expr.column import Column
+from qscript.expr.numformat import distinct
 from qscript.expr.registry import RAW, qlik_function
 
 
@@ -159,3 +167,91 @@ def chr_(code: np.ndarray) -> np.ndarray:
 @qlik_function("Ord", "text")
 def ord_(text: np.ndarray) -> np.ndarray:
     return np.array([ord(s[0]) if s else np.nan for s in text], dtype=np.float64)
+
+
+@qlik_function("LTrim", "text")
+def ltrim(text: np.ndarray) -> np.ndarray:
+    """Removes leading spaces (only spaces, like Trim)."""
+    return _texts([s.lstrip(" ") for s in text])
+
+
+@qlik_function("RTrim", "text")
+def rtrim(text: np.ndarray) -> np.ndarray:
+    """Removes trailing spaces (only spaces, like Trim)."""
+    return _texts([s.rstrip(" ") for s in text])
+
+
+def each_distinct(text: np.ndarray, fn: Callable[[str], str | None]) -> np.ndarray:
+    """``fn`` of every text, computed once per distinct text (columns repeat values)."""
+    codes, uniques = distinct(text)
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[:-1] = [None if u is None else fn(u) for u in uniques.tolist()]
+    return out[codes]
+
+
+def _per_argument(
+    text: np.ndarray, arg: np.ndarray, compile_one: Callable[[str], Any], apply: Callable[[Any, str], str]
+) -> np.ndarray:
+    """Apply a helper compiled from the second argument, compiling each distinct one once.
+
+    The second argument of PurgeChar/KeepChar is nearly always a constant: then one
+    compiled helper runs once per distinct text of the column.
+    """
+    if len(arg) and np.equal(arg, arg[0]).all():
+        compiled = compile_one(arg[0])
+        return each_distinct(text, lambda s: apply(compiled, s))
+    cache: dict[str, Any] = {}
+    out = []
+    for s, a in zip(text, arg, strict=True):
+        compiled = cache.get(a)
+        if compiled is None:
+            compiled = cache[a] = compile_one(a)
+        out.append(apply(compiled, s))
+    return _texts(out)
+
+
+@qlik_function("PurgeChar", "text text")
+def purge_char(text: np.ndarray, chars: np.ndarray) -> np.ndarray:
+    """The text without any of the characters in ``chars``."""
+    return _per_argument(text, chars, lambda c: {ord(ch): None for ch in c}, lambda table, s: s.translate(table))
+
+
+@qlik_function("KeepChar", "text text")
+def keep_char(text: np.ndarray, chars: np.ndarray) -> np.ndarray:
+    """The text with only the characters in ``chars``."""
+    return _per_argument(
+        text, chars, lambda c: re.compile(f"[^{re.escape(c)}]+" if c else ".+", re.DOTALL), lambda rx, s: rx.sub("", s)
+    )
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _capital(match: re.Match[str]) -> str:
+    word = match.group()
+    return word[0].upper() + word[1:].lower()
+
+
+@qlik_function("Capitalize", "text")
+def capitalize(text: np.ndarray) -> np.ndarray:
+    """Each blank-separated word's first character upper case, the rest lower case.
+
+    Only whitespace separates words ('mary-jane' gives 'Mary-jane'): Qlik does not
+    document its word boundaries, and this changes the fewest characters.
+    """
+    return each_distinct(text, lambda s: _WORD.sub(_capital, s))
+
+
+#: Longest text Repeat() builds; a larger result is NULL rather than exhausting memory.
+MAX_REPEAT_LENGTH = 10_000_000
+
+
+@qlik_function("Repeat", "text number?")
+def repeat(text: np.ndarray, count: np.ndarray | None = None) -> np.ndarray:
+    """The text repeated ``count`` times (default 1, fraction dropped); '' for counts below 1."""
+    if count is None:
+        return text
+    counts = np.floor(count).clip(0, MAX_REPEAT_LENGTH + 1).astype(np.int64).tolist()
+    return _texts(
+        [s * k if len(s) * k <= MAX_REPEAT_LENGTH else None for s, k in zip(text, counts, strict=True)]
+    )
