@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from qscript.engine.clock import Clock
+from qscript.engine.frames import to_frame
 from qscript.engine.interpreter import Interpreter
 from qscript.engine.reload_log import ReloadLog
 from qscript.errors import ScriptFileNotFoundError
@@ -57,8 +58,12 @@ def run(
         log=ReloadLog(sink=log_sink),
     )
     interpreter.run(normalise_newlines(source), file_name)
+    settings = interpreter.vars.settings()
     return Result(
-        tables={},
+        tables={
+            name: to_frame(list(table.fields), table.columns, settings)
+            for name, table in interpreter.model.tables.items()
+        },
         variables=dict(interpreter.vars),
         log=list(interpreter.log.lines),
         error_count=interpreter.error_count,

@@ -13,15 +13,18 @@ import contextlib
 import re
 from pathlib import Path
 
-from qscript.engine import flow
+from qscript.engine import flow, housekeeping, tables
 from qscript.engine.clock import Clock, SystemClock
+from qscript.engine.model import DataModel, ModelViewImpl
 from qscript.engine.reload_log import ReloadLog
 from qscript.engine.variables import Variables
 from qscript.errors import (
     SCRIPT_ERROR_TEXT,
+    FieldNotFoundError,
     GeneralScriptError,
     ScriptError,
     ScriptFileNotFoundError,
+    ScriptSyntaxError,
     UnsupportedStatementError,
 )
 from qscript.expr import operators
@@ -57,6 +60,9 @@ class Interpreter:
         self.clock = clock or SystemClock()
         self.log = log or ReloadLog()
         self.subs: dict[str, SubBlock] = {}
+        self.model = DataModel()
+        self.pending_loads: list[n.LoadStatement] = []
+        self._auto_names: dict[str, int] = {}
         self.error_count = 0
         self.error_list: list[str] = []
         self.vars.set_error("ScriptError", 0, "")
@@ -85,7 +91,25 @@ class Interpreter:
             settings=self.vars.settings(),
             variable=self.vars.value,
             now=self._now_serial,
+            model=ModelViewImpl(self.model),
+            evaluate_text=self._evaluate_value,
         )
+
+    def _evaluate_value(self, text: str) -> Value:
+        """Evaluate(): the value of expression text, NULL when it does not parse."""
+        try:
+            return self.evaluate(parse_expression(text))
+        except (SyntaxAt, ScriptError):
+            return None
+
+    def auto_name(self, kind: str) -> str:
+        """``INLINE01``, ``INLINE02`` ... for unlabelled tables of a kind of source."""
+        number = self._auto_names.get(kind, 0) + 1
+        self._auto_names[kind] = number
+        return f"{kind}{number:02d}"
+
+    def log_table(self, name: str, rows: int) -> None:
+        self.log.write(f"{name} << {rows} rows")
 
     def evaluate(self, expr: n.Expr) -> Value:
         return evaluate_scalar(expr, self.context())
@@ -112,7 +136,14 @@ class Interpreter:
         return is_true(result.value(0), settings)
 
     def field_value_list(self, call: n.FunctionCall) -> list[Value]:
-        raise UnsupportedStatementError("FieldValueList() needs tables, which qscript does not load yet")
+        """FOR EACH v IN FieldValueList('F'): the field's distinct values in load order."""
+        if len(call.args) != 1 or call.args[0] is None:
+            raise ScriptSyntaxError("FieldValueList() takes 1 argument")
+        name = as_text(self.evaluate(call.args[0]), self.vars.settings())
+        found = None if name is None else self.model.field_values(name)
+        if found is None:
+            raise FieldNotFoundError(f"Field '{name}' not found")
+        return list(found[0])
 
     # -- expansion and parsing -------------------------------------------------------------------
     def expand(self, raw: RawStatement) -> Expanded:
@@ -135,10 +166,13 @@ class Interpreter:
 
     # -- statements ------------------------------------------------------------------------------
     def run_statement(self, raw: RawStatement) -> None:
-        """Run one regular statement under ErrorMode."""
+        """Run one regular statement under ErrorMode; a failure leaves the tables as they were."""
+        state = self.model.snapshot()
         try:
             nested = self._execute_raw(raw)
         except ScriptError as exc:
+            self.model.restore(state)
+            self.pending_loads = []
             self.fail(exc.located(raw.span, raw.text))
             return
         if not nested:
@@ -184,6 +218,10 @@ class Interpreter:
         elif isinstance(node, n.Conditional):
             if self.truth(node.condition) != node.unless:
                 self.execute(node.statement, raw)
+        elif isinstance(node, n.LoadStatement):
+            tables.run_load_statement(self, node)
+        elif type(node) in _HOUSEKEEPING:
+            _HOUSEKEEPING[type(node)](self, node)
         elif isinstance(node, n.Unsupported):
             raise UnsupportedStatementError(
                 f"unsupported statement: {node.keyword} (qscript does not run it yet)"
@@ -235,6 +273,16 @@ class Interpreter:
             if must:
                 raise ScriptFileNotFoundError(f"Must_Include file not found: {path}") from None
             return None
+
+
+_HOUSEKEEPING = {
+    n.DropTables: housekeeping.drop_tables,
+    n.DropFields: housekeeping.drop_fields,
+    n.RenameFields: housekeeping.rename_fields,
+    n.RenameTables: housekeeping.rename_tables,
+    n.Store: housekeeping.store,
+    n.Qualify: housekeeping.qualify,
+}
 
 
 def set_text_value(text: str | None) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from qscript.expr.formats import FormatSettings, default_number_text, parse_number_array
+from qscript.expr.formats import FormatSettings, format_number_array, parse_number_array
 from qscript.expr.values import Dual, Value
 
 
@@ -144,8 +144,7 @@ class Column:
         out = self.raw_text().copy() if self.text is not None else np.empty(self.length, dtype=object)
         missing = _none_mask(out) & ~np.isnan(self.num)
         if missing.any():
-            sep = settings.decimal_sep
-            out[missing] = [default_number_text(x, sep) for x in self.num[missing].tolist()]
+            out[missing] = format_number_array(self.num[missing], None, settings)
         self._texts = (settings, out)
         return out
 
@@ -163,6 +162,23 @@ class Column:
         self._numbers = (settings, out)
         return out
 
+    def keys(self) -> np.ndarray:
+        """Object array of value identities: the number when a cell has one, else its text.
+
+        Joins, Exists() and mapping lookups match on these (``'007'`` matches 7); NULL is
+        ``None`` and matches nothing.
+        """
+        if self.text is None:
+            out = self.raw_num().astype(object)
+            out[np.isnan(self.raw_num())] = None
+            return out
+        if self.num is None:
+            return self.text
+        out = self.text.copy()
+        has_num = ~np.isnan(self.num)
+        out[has_num] = self.num[has_num]
+        return out
+
     # -- reshaping ------------------------------------------------------------------------------
     def take(self, index: np.ndarray) -> Column:
         """Rows by position or boolean mask."""
@@ -170,6 +186,33 @@ class Column:
         num = None if self.num is None else self.num[index]
         length = len(text) if text is not None else len(num) if num is not None else _count(index)
         return Column(text, num, length, self.kind)
+
+    def take_nullable(self, index: np.ndarray) -> Column:
+        """Rows by position where -1 gives a NULL row (the unmatched side of a join)."""
+        missing = index < 0
+        safe = np.where(missing, 0, index)
+        if self.length == 0:
+            return Column.nulls(len(index))
+        text = num = None
+        if self.text is not None:
+            text = self.text[safe]
+            text[missing] = None
+        if self.num is not None:
+            num = self.num[safe]
+            num[missing] = np.nan
+        return Column(text, num, len(index), self.kind)
+
+    @staticmethod
+    def concat(columns: list[Column]) -> Column:
+        """Rows of several columns, one after the other."""
+        length = sum(c.length for c in columns)
+        text = num = None
+        if any(c.text is not None for c in columns):
+            text = np.concatenate([c.raw_text() for c in columns]) if columns else np.empty(0, dtype=object)
+        if any(c.num is not None for c in columns):
+            num = np.concatenate([c.raw_num() for c in columns])
+        kinds = {c.kind for c in columns if c.length and not c.nulls_mask().all()}
+        return Column(text, num, length, kinds.pop() if len(kinds) == 1 else None)
 
     def scatter(self, mask: np.ndarray, length: int) -> Column:
         """Spread this column's rows onto the True rows of ``mask``; other rows are NULL."""

@@ -72,3 +72,18 @@ def is_true(value: Value, settings: FormatSettings) -> bool:
 
 def boolean(flag: bool) -> float:
     return TRUE if flag else FALSE
+
+
+def value_key(value: Value) -> object:
+    """Identity of a field value: its number when it has one, else its text.
+
+    Qlik stores one text per number in a field, so ``'007'`` and ``7`` are the same value
+    for joins, Exists() and mapping lookups. NULL has no key (``None``).
+    """
+    if value is None:
+        return None
+    if isinstance(value, Dual):
+        return value.num
+    if isinstance(value, str):
+        return value
+    return float(value)

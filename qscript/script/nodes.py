@@ -228,3 +228,153 @@ class Default(Control):
 @dataclass(frozen=True, slots=True)
 class EndSwitch(Control):
     pass
+
+
+# -- LOAD and the data-model statements ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadField:
+    """One entry of a LOAD field list: ``expr [AS alias]``; ``expr is None`` means ``*``.
+
+    ``name`` is the output field name: the alias, else the field's own name, else the
+    expression as written (as Qlik names ``LOAD a+b``).
+    """
+
+    expr: Expr | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FromFile:
+    path: str
+    spec: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    table: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    body: str
+    spec: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Autogenerate:
+    count: Expr
+
+
+LoadSource = FromFile | Resident | Inline | Autogenerate
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One LOAD; ``source is None`` makes it a preceding load over the next statement."""
+
+    fields: tuple[LoadField, ...]
+    source: LoadSource | None = None
+    distinct: bool = False
+    where: Expr | None = None
+    while_: Expr | None = None
+    group_by: tuple[str, ...] = ()
+    order_by: tuple[tuple[str, bool], ...] = ()  # (field, descending)
+
+
+@dataclass(frozen=True, slots=True)
+class Concatenate:
+    table: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoConcatenate:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """``[INNER|OUTER|LEFT|RIGHT] JOIN [(T)]``; ``kind`` is upper-case, OUTER by default."""
+
+    kind: str
+    table: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    kind: str
+    table: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MappingPrefix:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Crosstable:
+    attribute: str
+    data: str
+    qualifiers: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class First:
+    count: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Generic:
+    pass
+
+
+Prefix = Concatenate | NoConcatenate | Join | Keep | MappingPrefix | Crosstable | First | Generic
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStatement(Statement):
+    """``[label:] {prefix} LOAD ...``."""
+
+    load: Load
+    prefixes: tuple[Prefix, ...] = ()
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DropTables(Statement):
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DropFields(Statement):
+    names: tuple[str, ...]
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTables(Statement):
+    pairs: tuple[tuple[str, str], ...] = ()
+    mapping: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenameFields(Statement):
+    pairs: tuple[tuple[str, str], ...] = ()
+    mapping: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Store(Statement):
+    """``STORE [fields FROM] T INTO path [(format)]``; ``fields`` empty means all."""
+
+    table: str
+    path: str
+    spec: tuple[tuple[str, ...], ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Qualify(Statement):
+    patterns: tuple[str, ...]
+    unqualify: bool = False

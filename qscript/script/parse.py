@@ -7,6 +7,7 @@ are translated here, and only here, into :class:`ScriptSyntaxError` with a posit
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import cache, lru_cache
 from importlib import resources
@@ -17,19 +18,20 @@ from lark.exceptions import VisitError
 
 from qscript.errors import QScriptError, ScriptSyntaxError
 from qscript.script import nodes as n
-from qscript.script.transform import ToNodes
+from qscript.script.transform import ToNodes, unquote_name
 
 #: Statements Qlik has and qscript does not run yet: they parse to ``Unsupported``.
 UNSUPPORTED_STATEMENTS: tuple[str, ...] = (
-    "ADD", "ALIAS", "AUTONUMBER", "BINARY", "BUFFER", "BUNDLE", "COMMENT", "CONCATENATE",
-    "CONNECT", "CROSSTABLE", "CUSTOM", "DECLARE", "DERIVE", "DIRECTORY", "DISCONNECT",
-    "DROP", "EXECUTE", "FIRST", "FLUSHLOG", "FORCE", "GENERIC", "HIERARCHY",
-    "HIERARCHYBELONGSTO", "IMAGE_SIZE", "INFO", "INNER", "INPUTFIELD", "INTERVALMATCH",
-    "JOIN", "KEEP", "LEFT", "LIB", "LOAD", "LOOSEN", "MAP", "MAPPING", "NOCONCATENATE",
-    "NULLASNULL", "NULLASVALUE", "OUTER", "QUALIFY", "RENAME", "REPLACE", "RIGHT",
+    "ADD", "ALIAS", "AUTONUMBER", "BINARY", "BUFFER", "BUNDLE", "COMMENT",
+    "CONNECT", "CUSTOM", "DECLARE", "DERIVE", "DIRECTORY", "DISCONNECT",
+    "EXECUTE", "FLUSHLOG", "FORCE", "HIERARCHY",
+    "HIERARCHYBELONGSTO", "IMAGE_SIZE", "INFO", "INPUTFIELD", "INTERVALMATCH",
+    "LIB", "LOOSEN", "MAP", "NULLASNULL", "NULLASVALUE", "REPLACE",
     "SAMPLE", "SEARCH", "SECTION", "SELECT", "SEMANTIC", "SQL", "SQLCOLUMNS", "SQLTABLES",
-    "SQLTYPES", "STAR", "STORE", "TAG", "UNMAP", "UNQUALIFY", "UNTAG",
+    "SQLTYPES", "STAR", "TAG", "UNMAP", "UNTAG",
 )
+#: A statement label: ``T:``, ``[My Table]:``, ``"My Table":`` (never ``lib://``).
+_LABEL = re.compile(r'\s*(\[[^\]]*\]|"(?:[^"]|"")*"|[^\W\d][\w.%$@]*|%[\w.%$@]*)\s*:(?![/:=])')
 _FIRST_WORD = re.compile(r"\s*([A-Za-z_]\w*)")
 
 
@@ -49,13 +51,14 @@ def _parser() -> Lark:
         parser="lalr",
         start=["statement", "control", "expression"],
         maybe_placeholders=True,
+        propagate_positions=True,
     )
 
 
 def _parse(text: str, start: str) -> object:
     try:
         tree = _parser().parse(text, start=start)
-        return ToNodes().transform(tree)
+        return ToNodes(text).transform(tree)
     except VisitError as exc:  # a transformer callback failed: unwrap lark's wrapper
         if isinstance(exc.orig_exc, QScriptError):
             raise exc.orig_exc from None
@@ -89,7 +92,7 @@ def describe(exc: UnexpectedInput, text: str) -> str:
         return f"unexpected character {text[exc.pos_in_stream]!r}"
     if isinstance(exc, UnexpectedToken) and not _at_end(exc):
         value = str(exc.token.value)
-        if exc.token.type == "RAW_REST":  # the catch-all terminal: name its first word or character
+        if exc.token.type in ("RAW_REST", "FILE_PATH"):  # the catch-all terminal: name its first word or character
             word = re.match(r"[\w$%@][\w$%@#.]*", value)
             value = word.group(0) if word else value[0]
         return f"unexpected {value!r}"
@@ -99,12 +102,17 @@ def describe(exc: UnexpectedInput, text: str) -> str:
 @lru_cache(maxsize=4096)
 def parse_statement(text: str) -> n.Statement:
     """Parse one regular statement (already expanded, without ``;``)."""
+    if label := _LABEL.match(text):
+        return _labelled(text, label)
     word = _FIRST_WORD.match(text)
     keyword = word.group(1).upper() if word else ""
-    if _is_label(text):
-        return n.Unsupported("LOAD/SELECT with a label")
-    unsupported = keyword in UNSUPPORTED_STATEMENTS and not _is_drop_variables(text)
-    if unsupported and not _looks_like_assignment(text, word):
+    if _looks_like_assignment(text, word) and keyword not in ("LET", "SET"):
+        # ``Left = 1`` assigns a variable even though LEFT starts a JOIN prefix
+        try:
+            return _parse("LET " + text, "statement")  # type: ignore[return-value]
+        except SyntaxAt as exc:
+            raise SyntaxAt(exc.message, max(exc.offset - 4, 0)) from None
+    if keyword in UNSUPPORTED_STATEMENTS:
         return n.Unsupported(keyword)
     try:
         return _parse(text, "statement")  # type: ignore[return-value]
@@ -133,17 +141,23 @@ def _prefixed_unsupported(text: str, after_keyword: int) -> n.Conditional | None
     return None
 
 
-def _is_drop_variables(text: str) -> bool:
-    return re.match(r"\s*drop\s+variables?\b", text, re.IGNORECASE) is not None
-
-
 def _looks_like_assignment(text: str, word: re.Match[str] | None) -> bool:
     """``Left = 1`` assigns a variable even though LEFT starts a JOIN prefix."""
     return word is not None and re.match(r"\s*=(?!=)", text[word.end() :]) is not None
 
 
-def _is_label(text: str) -> bool:
-    return re.match(r'\s*(\[[^\]]*\]|"[^"]*"|[\w.%$]+)\s*:(?!//)', text) is not None
+def _labelled(text: str, label: re.Match[str]) -> n.Statement:
+    """``Label: statement``: the label belongs to a LOAD (or a SELECT)."""
+    name = unquote_name(label.group(1))
+    try:
+        node = parse_statement(text[label.end() :])
+    except SyntaxAt as exc:
+        raise SyntaxAt(exc.message, exc.offset + label.end()) from None
+    if isinstance(node, n.LoadStatement):
+        return dataclasses.replace(node, label=name)
+    if isinstance(node, n.Unsupported):
+        return node
+    raise SyntaxAt("a label must be followed by LOAD or SELECT", label.start(1))
 
 
 @lru_cache(maxsize=4096)

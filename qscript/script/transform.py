@@ -33,7 +33,15 @@ def _is_unless(token: Token) -> bool:
 
 @v_args(inline=True)
 class ToNodes(Transformer):
-    """Builds :mod:`qscript.script.nodes` objects bottom-up."""
+    """Builds :mod:`qscript.script.nodes` objects bottom-up.
+
+    It keeps the parsed text so a LOAD field without an alias can be named after its
+    expression as written.
+    """
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
 
     # -- names and atoms -----------------------------------------------------------------
     def var_name(self, token: Token) -> str:
@@ -161,3 +169,170 @@ class ToNodes(Transformer):
 
     def end_switch(self, _kw: Token) -> n.EndSwitch:
         return n.EndSwitch()
+
+    # -- LOAD -----------------------------------------------------------------------------------
+    def name_item(self, token: str | Token) -> str:
+        if isinstance(token, Token) and token.type == "STRING":
+            return unquote_string(token)
+        return str(token)
+
+    def table_ref(self, name: str) -> str:
+        return name
+
+    def concatenate_prefix(self, _kw: Token, table: str | None) -> n.Concatenate:
+        return n.Concatenate(table)
+
+    def noconcatenate_prefix(self, _kw: Token) -> n.NoConcatenate:
+        return n.NoConcatenate()
+
+    def join_prefix(self, kind: Token | None, _kw: Token, table: str | None) -> n.Join:
+        return n.Join(kind.upper() if kind else "OUTER", table)
+
+    def keep_prefix(self, kind: Token, _kw: Token, table: str | None) -> n.Keep:
+        return n.Keep(kind.upper(), table)
+
+    def mapping_prefix(self, _kw: Token) -> n.MappingPrefix:
+        return n.MappingPrefix()
+
+    def crosstable_prefix(self, _kw: Token, attribute: str, data: str, qualifiers: n.Expr | None) -> n.Crosstable:
+        return n.Crosstable(attribute, data, qualifiers)
+
+    def first_prefix(self, _kw: Token, count: n.Expr) -> n.First:
+        return n.First(count)
+
+    def generic_prefix(self, _kw: Token) -> n.Generic:
+        return n.Generic()
+
+    def load_stmt(self, *parts: object) -> n.LoadStatement:
+        *prefixes, load = parts
+        return n.LoadStatement(load, tuple(prefixes))  # type: ignore[arg-type]
+
+    def load_fields(self, *fields: n.LoadField) -> tuple[n.LoadField, ...]:
+        return fields
+
+    def load_star(self, _star: Token) -> n.LoadField:
+        return n.LoadField(None, "*")
+
+    @v_args(meta=True)
+    def load_expr(self, meta, children: list) -> n.LoadField:
+        expr, _as, alias = children
+        if alias is not None:
+            return n.LoadField(expr, alias)
+        if isinstance(expr, n.FieldRef):
+            return n.LoadField(expr, expr.name)
+        return n.LoadField(expr, self.text[meta.start_pos : meta.end_pos].strip())
+
+    def alias(self, token: str | Token) -> str:
+        return self.name_item(token)
+
+    def inline_body(self, token: Token) -> str:
+        if token.type == "STRING":
+            return unquote_string(token)
+        return token[1:-1] if token.type == "BRACKET_NAME" else token[1:-1].replace('""', '"')
+
+    def file_ref(self, token: Token) -> str:
+        if token.type == "STRING":
+            return unquote_string(token)
+        return unquote_name(token)
+
+    def spec_word(self, token: Token) -> str:
+        return str(token)
+
+    def spec_item(self, *words: str) -> tuple[str, ...]:
+        return words
+
+    def format_spec(self, *items: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        return items
+
+    def from_file(self, _kw: Token, path: str, spec: tuple | None) -> n.FromFile:
+        return n.FromFile(path, spec or ())
+
+    def resident(self, _kw: Token, table: str) -> n.Resident:
+        return n.Resident(table)
+
+    def inline(self, _kw: Token, body: str, spec: tuple | None) -> n.Inline:
+        return n.Inline(body, spec or ())
+
+    def autogenerate(self, _kw: Token, count: n.Expr) -> n.Autogenerate:
+        return n.Autogenerate(count)
+
+    def where_clause(self, _kw: Token, expr: n.Expr) -> tuple[str, n.Expr]:
+        return ("where", expr)
+
+    def while_clause(self, _kw: Token, expr: n.Expr) -> tuple[str, n.Expr]:
+        return ("while", expr)
+
+    def group_by(self, _group: Token, _by: Token, *names: str) -> tuple[str, ...]:
+        return names
+
+    def order_item(self, name: str, direction: Token | None) -> tuple[str, bool]:
+        return name, bool(direction) and direction.upper() == "DESC"
+
+    def order_by(self, _order: Token, _by: Token, *items: tuple[str, bool]) -> tuple[tuple[str, bool], ...]:
+        return items
+
+    def load(self, _kw: Token, distinct: Token | None, fields, source, *rest) -> n.Load:
+        *filters, group_by, order_by = rest
+        clauses = dict(filters)
+        return n.Load(
+            fields=fields,
+            source=source,
+            distinct=distinct is not None,
+            where=clauses.get("where"),
+            while_=clauses.get("while"),
+            group_by=group_by or (),
+            order_by=order_by or (),
+        )
+
+    # -- housekeeping statements ------------------------------------------------------------------
+    def drop_tables(self, _drop: Token, _kw: Token, *names: str) -> n.DropTables:
+        return n.DropTables(tuple(names))
+
+    def drop_fields(self, _drop: Token, _kw: Token, *rest: object) -> n.DropFields:
+        names: list[str] = []
+        tables: list[str] = []
+        target = names
+        for item in rest:
+            if isinstance(item, Token) and item.type == "FROM":
+                target = tables
+            elif item is not None:
+                target.append(item)  # type: ignore[arg-type]
+        return n.DropFields(tuple(names), tuple(tables))
+
+    def rename_pair(self, old: str, _to: Token, new: str) -> tuple[str, str]:
+        return old, new
+
+    def rename_pairs(self, *pairs: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+        return pairs
+
+    def _rename(self, rest: tuple) -> tuple[tuple, str | None]:
+        if len(rest) == 2:  # USING map
+            return (), rest[1]
+        return rest[0], None
+
+    def rename_tables(self, _kw: Token, _tables: Token, *rest: object) -> n.RenameTables:
+        pairs, mapping = self._rename(rest)
+        return n.RenameTables(pairs, mapping)
+
+    def rename_fields(self, _kw: Token, _fields: Token, *rest: object) -> n.RenameFields:
+        pairs, mapping = self._rename(rest)
+        return n.RenameFields(pairs, mapping)
+
+    def store_fields(self, *items: object) -> tuple[str, ...]:
+        if len(items) == 1 and isinstance(items[0], Token) and items[0].type == "STAR":
+            return ()
+        return tuple(str(i) for i in items)
+
+    def store_stmt(self, _kw, fields, *rest) -> n.Store:
+        # [fields FROM] leaves placeholders when absent; the last three items are fixed
+        table, path, spec = [r for r in rest if not isinstance(r, Token)][-3:]
+        return n.Store(table, path, spec or (), fields or ())
+
+    def pattern_list(self, *items: object) -> tuple[str, ...]:
+        return tuple("*" if isinstance(i, Token) and i.type == "STAR" else str(i) for i in items)
+
+    def qualify_stmt(self, _kw: Token, patterns: tuple[str, ...]) -> n.Qualify:
+        return n.Qualify(patterns)
+
+    def unqualify_stmt(self, _kw: Token, patterns: tuple[str, ...]) -> n.Qualify:
+        return n.Qualify(patterns, unqualify=True)

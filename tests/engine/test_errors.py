@@ -42,7 +42,7 @@ LET n = Num(ScriptError);
 def test_error_count_and_list_accumulate(run_script):
     script = """SET ErrorMode = 0;
 LET a = (;
-LOAD * FROM x.csv;
+BINARY x.qvw;
 $(Must_Include=nope.qvs);
 """
     v = run_script(script).variables
@@ -76,9 +76,9 @@ def test_syntax_error_inside_expanded_text_points_at_the_dollar(run_script):
 
 def test_unsupported_statement_is_named(run_script):
     with pytest.raises(UnsupportedStatementError) as info:
-        run_script("SET a = 1;\nSTORE T INTO t.qvd;")
+        run_script("SET a = 1;\nBINARY [lib://apps/app.qvw];")
     assert info.value.code == 1
-    assert "unsupported statement: STORE" in str(info.value)
+    assert "unsupported statement: BINARY" in str(info.value)
     assert info.value.line == 2
 
 

@@ -97,19 +97,19 @@ def test_when_unless_prefixes(text, node):
 @pytest.mark.parametrize(
     ("text", "node"),
     [
-        # The grammar has no rule for these: the prefix used to be a syntax error.
-        ("WHEN 1 DROP TABLE T", n.Conditional(False, L(1.0), n.Unsupported("DROP"))),
+        # Unsupported statements keep their prefix, so they fail only when the condition holds.
+        ("WHEN 1 SQL SELECT 1", n.Conditional(False, L(1.0), n.Unsupported("SQL"))),
         (
-            "UNLESS Left(a, 1) = 'x' Left Join (T) LOAD 1 AUTOGENERATE 1",
-            n.Conditional(True, B("=", call("Left", F("a"), L(1.0)), L("x")), n.Unsupported("LEFT")),
+            "UNLESS Left(a, 1) = 'x' LIB CONNECT TO 'x'",
+            n.Conditional(True, B("=", call("Left", F("a"), L(1.0)), L("x")), n.Unsupported("LIB")),
         ),
         (
-            "WHEN a = 'DROP' STORE T INTO [x.qvd]",
-            n.Conditional(False, B("=", F("a"), L("DROP")), n.Unsupported("STORE")),
+            "WHEN a = 'DROP' SECTION Access",
+            n.Conditional(False, B("=", F("a"), L("DROP")), n.Unsupported("SECTION")),
         ),
         (
             "WHEN x = 1 UNLESS y DROP TABLES A, B",
-            n.Conditional(False, B("=", F("x"), L(1.0)), n.Conditional(True, F("y"), n.Unsupported("DROP"))),
+            n.Conditional(False, B("=", F("x"), L(1.0)), n.Conditional(True, F("y"), n.DropTables(("A", "B")))),
         ),
     ],
 )
@@ -120,21 +120,9 @@ def test_when_unless_before_unsupported_statements(text, node):
 @pytest.mark.parametrize(
     ("text", "keyword"),
     [
-        ("LOAD * FROM [lib://x/a.qvd] (qvd)", "LOAD"),
-        ("load 1 as a autogenerate 1", "LOAD"),
         ('SQL SELECT "id" FROM JSON (wrap on) "root"', "SQL"),
         ("SELECT id FROM t", "SELECT"),
-        ("STORE T INTO [lib://x/t.qvd] (qvd)", "STORE"),
-        ("DROP TABLE T", "DROP"),
-        ("Drop Tables A, B", "DROP"),
-        ("Drop Field x From T", "DROP"),
         ("LIB CONNECT TO 'REST'", "LIB"),
-        ("Concatenate(T) LOAD 1 AUTOGENERATE 1", "CONCATENATE"),
-        ("NoConcatenate LOAD * RESIDENT T", "NOCONCATENATE"),
-        ("LEFT JOIN (T) LOAD * RESIDENT U", "LEFT"),
-        ("Mapping LOAD a, b RESIDENT T", "MAPPING"),
-        ("Rename Field a To b", "RENAME"),
-        ("Qualify *", "QUALIFY"),
         ("Section Access", "SECTION"),
         ("HIERARCHY(a, b, c) LOAD * RESIDENT T", "HIERARCHY"),
         ("AutoNumber a", "AUTONUMBER"),
@@ -145,17 +133,50 @@ def test_unsupported_statements_keep_their_keyword(text, keyword):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "node_type"),
     [
-        "T: LOAD 1 AS a AUTOGENERATE 1",
-        "[My Table]:\nLOAD * INLINE [a\n1]",
-        '"Q T": SQL SELECT 1',
-        "Orders : LOAD * RESIDENT X",
-        "Left: LOAD 1 AUTOGENERATE 1",
+        ("LOAD * FROM [lib://x/a.qvd] (qvd)", n.LoadStatement),
+        ("load 1 as a autogenerate 1", n.LoadStatement),
+        ("STORE T INTO [lib://x/t.qvd] (qvd)", n.Store),
+        ("DROP TABLE T", n.DropTables),
+        ("Drop Tables A, B", n.DropTables),
+        ("Drop Field x From T", n.DropFields),
+        ("Concatenate(T) LOAD 1 AUTOGENERATE 1", n.LoadStatement),
+        ("NoConcatenate LOAD * RESIDENT T", n.LoadStatement),
+        ("LEFT JOIN (T) LOAD * RESIDENT U", n.LoadStatement),
+        ("Mapping LOAD a, b RESIDENT T", n.LoadStatement),
+        ("Rename Field a To b", n.RenameFields),
+        ("Qualify *", n.Qualify),
     ],
 )
-def test_labelled_loads_are_unsupported(text):
-    assert parse_statement(text) == n.Unsupported("LOAD/SELECT with a label")
+def test_data_statements_parse_to_their_nodes(text, node_type):
+    assert isinstance(parse_statement(text), node_type)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("T: LOAD 1 AS a AUTOGENERATE 1", "T"),
+        ("[My Table]:\nLOAD * INLINE [a\n1]", "My Table"),
+        ("Orders : LOAD * RESIDENT X", "Orders"),
+        ("Left: LOAD 1 AUTOGENERATE 1", "Left"),
+        ('"Q ""T""": LOAD 1 AUTOGENERATE 1', 'Q "T"'),
+    ],
+)
+def test_labels_attach_to_their_load(text, label):
+    node = parse_statement(text)
+    assert isinstance(node, n.LoadStatement)
+    assert node.label == label
+
+
+def test_labelled_sql_select_is_still_unsupported():
+    assert parse_statement('"Q T": SQL SELECT 1') == n.Unsupported("SQL")
+
+
+def test_label_before_something_else_is_a_syntax_error():
+    with pytest.raises(SyntaxAt) as info:
+        parse_statement("T: SET x = 1")
+    assert info.value.message == "a label must be followed by LOAD or SELECT"
 
 
 def test_parse_results_are_cached_by_text():
