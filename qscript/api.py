@@ -14,6 +14,7 @@ from qscript.engine.clock import Clock
 from qscript.engine.frames import to_frame
 from qscript.engine.interpreter import Interpreter
 from qscript.engine.reload_log import ReloadLog
+from qscript.engine.report import ModelReport, model_report
 from qscript.errors import ScriptFileNotFoundError
 from qscript.script.splitter import normalise_newlines
 
@@ -24,13 +25,15 @@ class Result:
 
     ``tables``: table name -> DataFrame; ``variables``: variable name -> text as ``$(v)``
     would insert it; ``log``: the reload log lines (TRACE output and errors included);
-    ``error_count``: statements that failed (under ErrorMode 0 the reload goes on).
+    ``error_count``: statements that failed (under ErrorMode 0 the reload goes on);
+    ``model``: tables, row counts, fields shared between tables, synthetic-key candidates.
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     error_count: int = 0
+    model: ModelReport = field(default_factory=ModelReport)
 
 
 def run(
@@ -67,6 +70,7 @@ def run(
         variables=dict(interpreter.vars),
         log=list(interpreter.log.lines),
         error_count=interpreter.error_count,
+        model=model_report(interpreter.model),
     )
 
 

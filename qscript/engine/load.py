@@ -66,6 +66,9 @@ def is_hidden(name: str) -> bool:
 class Stage:
     """Runs one LOAD (one level of a preceding-load chain) over an input frame."""
 
+    #: Run every LOAD on the row path; tests set it to prove both paths agree.
+    force_row_path = False
+
     def __init__(self, it: Interpreter, load: n.Load, view: ModelViewImpl, rowno_offset: int = 0) -> None:
         self.it = it
         self.load = load
@@ -103,7 +106,7 @@ class Stage:
         fields = [f for f in load.fields]
         frame, fields = explode_subfields(self, frame, fields)
         self.fields = fields
-        row_path = uses_row_path(load.where) or any(uses_row_path(f.expr) for f in fields)
+        row_path = self.force_row_path or uses_row_path(load.where) or any(uses_row_path(f.expr) for f in fields)
         aggregated = bool(load.group_by) or any(uses_aggregation(f.expr) for f in fields)
         if row_path and not aggregated:
             return self._run_rows(frame, recno, iterno)
@@ -206,6 +209,7 @@ class Stage:
         base = self.base_context(frame)
         settings = base.settings
         self.view.loading = {name: set() for name in names}
+        seen_kinds: dict[str, set[str | None]] = {name: set() for name in names}
         previous = None
         for i in range(frame.length):
             row_fields = {name: frame.columns[name].take(np.array([i])) for name in frame.names}
@@ -218,20 +222,34 @@ class Stage:
                 previous = ctx
                 continue
             values = []
+            kinds = []
             for fn in compiled:
                 if fn is None:
-                    values.extend(frame.columns[name].value(i) for name in frame.names if not is_hidden(name))
+                    for name in frame.names:
+                        if not is_hidden(name):
+                            values.append(frame.columns[name].value(i))
+                            kinds.append(frame.columns[name].kind)
                 else:
-                    values.append(fn(ctx).value(0))
-            for name, value in zip(names, values, strict=True):
+                    result = fn(ctx)
+                    values.append(result.value(0))
+                    kinds.append(result.kind)
+            for name, value, kind in zip(names, values, kinds, strict=True):
                 state.output[name].append(value)
+                if value is not None:
+                    seen_kinds[name].add(kind)
                 key = value_key(value)
                 if key is not None:
                     self.view.loading[name].add(key)
             previous = ctx
         self.view.loading = {}
         length = len(state.output[names[0]]) if names else 0
-        return Frame(names, {name: Column.from_values(state.output[name]) for name in names}, length)
+        columns = {}
+        for name in names:
+            column = Column.from_values(state.output[name])
+            kinds = seen_kinds[name]
+            column.kind = kinds.pop() if len(kinds) == 1 else None  # dates stay dates
+            columns[name] = column
+        return Frame(names, columns, length)
 
 
 def explode_subfields(stage: Stage, frame: Frame, fields: list[n.LoadField]) -> tuple[Frame, list[n.LoadField]]:
