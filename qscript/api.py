@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from qscript.connectors.connections import connections_from
 from qscript.engine.clock import Clock
 from qscript.engine.frames import to_frame
 from qscript.engine.interpreter import Interpreter
-from qscript.engine.reload_log import ReloadLog
 from qscript.engine.report import ModelReport, model_report
 from qscript.errors import ScriptFileNotFoundError
 from qscript.script.splitter import normalise_newlines
@@ -49,18 +49,23 @@ def run(
     """Run a load script and return its tables, variables and log.
 
     ``variables`` are set as text before the first statement (like ``--var``);
-    ``connections`` is reserved for connection definitions (REST connector);
+    ``connections``: connection definitions for LIB CONNECT: a TOML file path, a mapping of
+    name -> connection table, or a :class:`Connections`; when None, ``$QSCRIPT_CONNECTIONS``
+    or ``./connections.toml`` (docs/connections.md);
     ``base_dir`` anchors relative and ``lib://`` paths (default: the current directory).
     A statement that fails under ErrorMode 1 or 2 raises :class:`qscript.ScriptError`.
     """
-    del connections  # connection definitions arrive with the REST connector
     interpreter = Interpreter(
         variables=dict(variables or {}),
         base_dir=Path(base_dir) if base_dir is not None else None,
         clock=clock,
-        log=ReloadLog(sink=log_sink),
+        log_sink=log_sink,
+        connections=connections_from(connections),
     )
-    interpreter.run(normalise_newlines(source), file_name)
+    try:
+        interpreter.run(normalise_newlines(source), file_name)
+    finally:
+        interpreter.close()
     settings = interpreter.vars.settings()
     return Result(
         tables={

@@ -40,3 +40,13 @@ def run_script(clock: FakeClock, tmp_path):
 
 # Shared test helpers (tests/exprkit.py) import by name from any test module.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture
+def http_server():
+    """A loopback HTTP server for the test (see tests/httpkit.py)."""
+    from httpkit import LoopbackServer
+
+    server = LoopbackServer()
+    yield server
+    server.close()

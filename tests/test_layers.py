@@ -13,6 +13,7 @@ PACKAGE = Path(qscript.__file__).resolve().parent
 FORBIDDEN = {
     "span": {"script", "expr", "engine", "connectors", "cli", "repl", "testing", "api"},
     "errors": {"script", "expr", "engine", "connectors", "cli", "repl", "testing", "api"},
+    "redact": {"script", "expr", "engine", "connectors", "cli", "repl", "testing", "api"},
     "script": {"expr", "engine", "connectors", "cli", "repl", "testing", "api"},
     "expr": {"engine", "connectors", "cli", "repl", "testing", "api"},
     "connectors": {"engine", "cli", "repl", "testing", "api"},

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from qscript.connectors.base import Connector, SelectResult, open_connector
+from qscript.connectors.connections import Connections
 from qscript.engine import flow, housekeeping, tables
 from qscript.engine.clock import Clock, SystemClock
 from qscript.engine.model import DataModel, ModelViewImpl
@@ -20,6 +23,7 @@ from qscript.engine.reload_log import ReloadLog
 from qscript.engine.variables import Variables
 from qscript.errors import (
     SCRIPT_ERROR_TEXT,
+    ConfigError,
     FieldNotFoundError,
     GeneralScriptError,
     ScriptError,
@@ -32,6 +36,7 @@ from qscript.expr.column import Column
 from qscript.expr.evaluate import MISSING, EvalContext, evaluate_scalar
 from qscript.expr.formats import serial_from_datetime
 from qscript.expr.values import Value, as_number, as_text, is_true
+from qscript.redact import Redactor
 from qscript.script import nodes as n
 from qscript.script.blocks import Block, SubBlock, build
 from qscript.script.expand import Expanded, Expander, expand
@@ -51,14 +56,19 @@ class Interpreter:
         variables: dict[str, str] | None = None,
         base_dir: Path | None = None,
         clock: Clock | None = None,
-        log: ReloadLog | None = None,
+        log_sink: Callable[[str], None] | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.vars = Variables()
         for name, text in (variables or {}).items():
             self.vars.set_text(name, text)
         self.base_dir = Path(base_dir or Path.cwd())
         self.clock = clock or SystemClock()
-        self.log = log or ReloadLog()
+        self.redactor = Redactor()
+        self.log = ReloadLog(sink=log_sink, redact=self.redactor)
+        self.connections = connections or Connections()
+        self.connectors: dict[str, Connector] = {}
+        self.connector: Connector | None = None
         self.subs: dict[str, SubBlock] = {}
         self.model = DataModel()
         self.pending_loads: list[n.LoadStatement] = []
@@ -218,6 +228,10 @@ class Interpreter:
         elif isinstance(node, n.Conditional):
             if self.truth(node.condition) != node.unless:
                 self.execute(node.statement, raw)
+        elif isinstance(node, n.LibConnect):
+            self.connect(node.name)
+        elif isinstance(node, n.Disconnect):
+            self.connector = None
         elif isinstance(node, n.LoadStatement):
             tables.run_load_statement(self, node)
         elif type(node) in _HOUSEKEEPING:
@@ -235,6 +249,34 @@ class Interpreter:
             raise GeneralScriptError("SLEEP needs a number of milliseconds")
         self.clock.sleep(min(ms, MAX_SLEEP_MS) / 1000.0)
 
+    # -- connections -----------------------------------------------------------------------------
+    def connect(self, name: str) -> None:
+        """LIB CONNECT TO 'name': the current connection until the next LIB CONNECT or DISCONNECT.
+
+        A connection opened before keeps its HTTP session (and cookies) when a loop reconnects.
+        """
+        try:
+            config = self.connections.get(name)
+        except ConfigError as exc:
+            raise GeneralScriptError(f"LIB CONNECT TO '{name}': {exc}") from None
+        key = config.name
+        if key not in self.connectors:
+            self.connectors[key] = open_connector(
+                key, config, redactor=self.redactor, log=self.log.write, sleep=self.clock.sleep
+            )
+        self.connector = self.connectors[key]
+
+    def select(self, statement: n.SqlSelect) -> SelectResult:
+        if self.connector is None:
+            raise GeneralScriptError("There is no open data connection")
+        return self.connector.select(statement)
+
+    def close(self) -> None:
+        for connector in self.connectors.values():
+            connector.close()
+        self.connectors.clear()
+        self.connector = None
+
     # -- errors ----------------------------------------------------------------------------------
     def succeed(self) -> None:
         self.vars.set_error("ScriptError", 0, "")
@@ -242,6 +284,8 @@ class Interpreter:
     def fail(self, error: ScriptError) -> None:
         """Record a failed statement, then continue (ErrorMode 0) or stop the reload."""
         text = SCRIPT_ERROR_TEXT.get(error.code, "General Error")
+        error.message = self.redactor(error.message)  # secrets never leave in an error
+        error.args = (error.message,)
         self.error_count += 1
         self.error_list.append(text)
         self.vars.set_error("ScriptError", error.code, text)

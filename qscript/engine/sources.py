@@ -32,6 +32,9 @@ def read_source(it: Interpreter, source: n.LoadSource) -> tuple[Frame, str]:
         if count is None or count < 0:
             raise GeneralScriptError("AUTOGENERATE needs a non-negative number of rows")
         return Frame([], {}, int(count)), it.auto_name("AUTOGENERATE")
+    if isinstance(source, n.SqlSelect):
+        result = it.select(source)
+        return Frame(result.names, result.columns, result.length), source.root.name
     if isinstance(source, n.FromFile):
         path = it.resolve_path(source.path)
         fmt = FileFormat.from_spec([list(item) for item in source.spec], path)

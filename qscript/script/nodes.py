@@ -267,7 +267,6 @@ class Autogenerate:
     count: Expr
 
 
-LoadSource = FromFile | Resident | Inline | Autogenerate
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,3 +377,79 @@ class Store(Statement):
 class Qualify(Statement):
     patterns: tuple[str, ...]
     unqualify: bool = False
+
+
+# -- REST connector: LIB CONNECT and SQL SELECT ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LibConnect(Statement):
+    """``LIB CONNECT TO 'name'`` (also ``'Space:name'`` and ``':name'``)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect(Statement):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SelectField:
+    """``"source name" [AS "alias"]`` in a REST SELECT; ``output`` is the loaded name."""
+
+    name: str
+    alias: str | None = None
+
+    @property
+    def output(self) -> str:
+        return self.alias or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class SelectTable:
+    """One table of a REST SELECT: ``SELECT items FROM "name" [PK "k"] [FK "f"] [ArrayValueAlias "a"]``.
+
+    ``fields`` are the selected fields in written order (key fields included when listed);
+    ``children`` the nested SELECTs in written order.
+    """
+
+    name: str
+    fields: tuple[SelectField, ...] = ()
+    children: tuple[SelectTable, ...] = ()
+    pk: str | None = None
+    fk: str | None = None
+    array_value_alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFormat:
+    """``JSON (wrap on|off)``, ``XML (wrap on|off)`` or ``CSV (header on|off, delimiter "d", quote "q")``."""
+
+    kind: str  # "json" | "xml" | "csv"
+    wrap: bool = True
+    header: bool = False
+    delimiter: str = ","
+    quote: str = '"'
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionOverride:
+    """``WITH CONNECTION (URL "u", QUERY "n" "v", HTTPHEADER "n" "v", BODY "b")``."""
+
+    url: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSelect:
+    """A REST connector ``SQL SELECT``: a LOAD source (see :class:`LoadStatement`)."""
+
+    root: SelectTable
+    format: SourceFormat
+    with_connection: ConnectionOverride | None = None
+
+
+LoadSource = FromFile | Resident | Inline | Autogenerate | SqlSelect

@@ -23,11 +23,11 @@ from qscript.script.transform import ToNodes, unquote_name
 #: Statements Qlik has and qscript does not run yet: they parse to ``Unsupported``.
 UNSUPPORTED_STATEMENTS: tuple[str, ...] = (
     "ADD", "ALIAS", "AUTONUMBER", "BINARY", "BUFFER", "BUNDLE", "COMMENT",
-    "CONNECT", "CUSTOM", "DECLARE", "DERIVE", "DIRECTORY", "DISCONNECT",
+    "CONNECT", "CUSTOM", "DECLARE", "DERIVE", "DIRECTORY",
     "EXECUTE", "FLUSHLOG", "FORCE", "HIERARCHY",
     "HIERARCHYBELONGSTO", "IMAGE_SIZE", "INFO", "INPUTFIELD", "INTERVALMATCH",
-    "LIB", "LOOSEN", "MAP", "NULLASNULL", "NULLASVALUE", "REPLACE",
-    "SAMPLE", "SEARCH", "SECTION", "SELECT", "SEMANTIC", "SQL", "SQLCOLUMNS", "SQLTABLES",
+    "LOOSEN", "MAP", "NULLASNULL", "NULLASVALUE", "REPLACE",
+    "SAMPLE", "SEARCH", "SECTION", "SEMANTIC", "SQLCOLUMNS", "SQLTABLES",
     "SQLTYPES", "STAR", "TAG", "UNMAP", "UNTAG",
 )
 #: A statement label: ``T:``, ``[My Table]:``, ``"My Table":`` (never ``lib://``).

@@ -336,3 +336,106 @@ class ToNodes(Transformer):
 
     def unqualify_stmt(self, _kw: Token, patterns: tuple[str, ...]) -> n.Qualify:
         return n.Qualify(patterns, unqualify=True)
+
+    # -- REST connector ----------------------------------------------------------------------------
+    def lib_connect(self, _lib: Token, _connect: Token, _to: Token, name: Token) -> n.LibConnect:
+        return n.LibConnect(self.name_item(name) if name.type == "STRING" else unquote_name(name))
+
+    def disconnect(self, _kw: Token) -> n.Disconnect:
+        return n.Disconnect()
+
+    def select_items(self, *items: object) -> tuple[object, ...]:
+        return items
+
+    def select_field(self, name: Token, _as: Token | None, alias: Token | None) -> n.SelectField:
+        return n.SelectField(unquote_name(name), None if alias is None else unquote_name(alias))
+
+    def pk_key(self, _kw: Token, name: Token) -> tuple[str, str]:
+        return "pk", unquote_name(name)
+
+    def fk_key(self, _kw: Token, name: Token) -> tuple[str, str]:
+        return "fk", unquote_name(name)
+
+    def array_value_alias(self, _kw: Token, name: Token) -> tuple[str, str]:
+        return "array_value_alias", unquote_name(name)
+
+    def qdl_marker(self, _kw: Token) -> tuple[str, None]:
+        return "qdl", None
+
+    def _table(self, name: Token, items: tuple | None, keys: tuple) -> n.SelectTable:
+        items = items or ()
+        options = {k: v for k, v in keys if k != "qdl"}
+        return n.SelectTable(
+            name=unquote_name(name),
+            fields=tuple(i for i in items if isinstance(i, n.SelectField)),
+            children=tuple(i for i in items if isinstance(i, n.SelectTable)),
+            pk=options.get("pk"),
+            fk=options.get("fk"),
+            array_value_alias=options.get("array_value_alias"),
+        )
+
+    def nested_select(self, _select: Token, items: tuple | None, _from: Token, name: Token, *keys) -> n.SelectTable:
+        return self._table(name, items, keys)
+
+    def json_format(self, _kw: Token, _wrap: Token, on_off: Token) -> n.SourceFormat:
+        return n.SourceFormat("json", wrap=on_off.lower() == "on")
+
+    def xml_format(self, _kw: Token, _wrap: Token, on_off: Token) -> n.SourceFormat:
+        return n.SourceFormat("xml", wrap=on_off.lower() == "on")
+
+    def csv_header(self, _kw: Token, on_off: Token) -> tuple[str, object]:
+        return "header", on_off.lower() == "on"
+
+    def csv_delimiter(self, _kw: Token, value: Token) -> tuple[str, object]:
+        return "delimiter", unquote_name(value)
+
+    def csv_quote(self, _kw: Token, value: Token) -> tuple[str, object]:
+        return "quote", unquote_name(value)
+
+    def csv_format(self, _kw: Token, *options: tuple[str, object]) -> n.SourceFormat:
+        return n.SourceFormat("csv", **dict(options))  # type: ignore[arg-type]
+
+    def url_option(self, _kw: Token, value: Token) -> tuple[str, object]:
+        return "url", unquote_name(value)
+
+    def query_option(self, _kw: Token, name: Token, value: Token) -> tuple[str, object]:
+        return "query", (unquote_name(name), unquote_name(value))
+
+    def header_option(self, _kw: Token, name: Token, value: Token) -> tuple[str, object]:
+        return "headers", (unquote_name(name), unquote_name(value))
+
+    def body_option(self, _kw: Token, value: Token) -> tuple[str, object]:
+        return "body", unquote_name(value)
+
+    def with_connection(self, _with: Token, _connection: Token, *options: tuple | None) -> n.ConnectionOverride:
+        url = body = None
+        query: list[tuple[str, str]] = []
+        headers: list[tuple[str, str]] = []
+        for option in options:
+            if option is None:  # a leading, doubled or trailing comma
+                continue
+            key, value = option
+            if key == "url":
+                url = value
+            elif key == "body":
+                body = value
+            elif key == "query":
+                query.append(value)
+            else:
+                headers.append(value)
+        return n.ConnectionOverride(url, tuple(query), tuple(headers), body)
+
+    def sql_select_stmt(self, *parts: object) -> n.LoadStatement:
+        """A SELECT is a LOAD source: its table gets the label, prefixes and preceding loads."""
+        prefixes = [p for p in parts if not isinstance(p, (Token, tuple, n.SourceFormat, n.ConnectionOverride))
+                    and p is not None]
+        items = next((p for p in parts if isinstance(p, tuple) and p and not isinstance(p[0], str)), None)
+        fmt = next(p for p in parts if isinstance(p, n.SourceFormat))
+        index = parts.index(fmt)
+        name = parts[index + 1]
+        keys = [p for p in parts[index + 2 :] if isinstance(p, tuple)]
+        override = next((p for p in parts if isinstance(p, n.ConnectionOverride)), None)
+        root = self._table(name, items, tuple(keys))  # type: ignore[arg-type]
+        select = n.SqlSelect(root, fmt, override)
+        load = n.Load(fields=(n.LoadField(None, "*"),), source=select)
+        return n.LoadStatement(load, tuple(prefixes))  # type: ignore[arg-type]

@@ -98,10 +98,10 @@ def test_when_unless_prefixes(text, node):
     ("text", "node"),
     [
         # Unsupported statements keep their prefix, so they fail only when the condition holds.
-        ("WHEN 1 SQL SELECT 1", n.Conditional(False, L(1.0), n.Unsupported("SQL"))),
+        ("WHEN 1 BINARY x.qvw", n.Conditional(False, L(1.0), n.Unsupported("BINARY"))),
         (
             "UNLESS Left(a, 1) = 'x' LIB CONNECT TO 'x'",
-            n.Conditional(True, B("=", call("Left", F("a"), L(1.0)), L("x")), n.Unsupported("LIB")),
+            n.Conditional(True, B("=", call("Left", F("a"), L(1.0)), L("x")), n.LibConnect("x")),
         ),
         (
             "WHEN a = 'DROP' SECTION Access",
@@ -120,9 +120,7 @@ def test_when_unless_before_unsupported_statements(text, node):
 @pytest.mark.parametrize(
     ("text", "keyword"),
     [
-        ('SQL SELECT "id" FROM JSON (wrap on) "root"', "SQL"),
-        ("SELECT id FROM t", "SELECT"),
-        ("LIB CONNECT TO 'REST'", "LIB"),
+        ("BINARY [lib://apps/a.qvw]", "BINARY"),
         ("Section Access", "SECTION"),
         ("HIERARCHY(a, b, c) LOAD * RESIDENT T", "HIERARCHY"),
         ("AutoNumber a", "AUTONUMBER"),
@@ -169,8 +167,11 @@ def test_labels_attach_to_their_load(text, label):
     assert node.label == label
 
 
-def test_labelled_sql_select_is_still_unsupported():
-    assert parse_statement('"Q T": SQL SELECT 1') == n.Unsupported("SQL")
+def test_labelled_rest_select_is_a_load_source():
+    node = parse_statement('"Q T": SQL SELECT "id" FROM JSON (wrap on) "root"')
+    assert isinstance(node, n.LoadStatement) and node.label == "Q T"
+    assert isinstance(node.load.source, n.SqlSelect)
+    assert node.load.source.root == n.SelectTable("root", (n.SelectField("id"),))
 
 
 def test_label_before_something_else_is_a_syntax_error():

@@ -1,0 +1,1 @@
+"""Connectors: named data connections (``LIB CONNECT TO``) and the sources behind them."""

@@ -1,0 +1,1 @@
+"""The REST connector: connection settings now; transport, pagination and decoding build on them."""
