@@ -13,18 +13,24 @@ from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 
-#: Query parameter and header names whose values are always masked: any name containing
-#: one of these parts (lower case), or equal to one of the exact names.
-SENSITIVE_NAME_PARTS = (
-    "token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "signature",
-    "credential", "session", "auth", "cookie",
-)
-SENSITIVE_EXACT_NAMES = frozenset({"key", "sig", "code", "pwd", "pass"})
+#: Names (letters and digits only, lower case) whose values are always secret ...
+SENSITIVE_NAMES = frozenset({"authorization", "proxyauthorization", "cookie", "setcookie", "key", "pwd", "sig"})
+#: ... and parts that make any name containing them secret.
+SENSITIVE_PARTS = ("auth", "token", "secret", "passw", "apikey", "credential", "session", "signature")
 
 
 def is_sensitive_name(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in SENSITIVE_EXACT_NAMES or any(part in lowered for part in SENSITIVE_NAME_PARTS)
+    """Whether a header, query parameter or environment variable name marks its value secret.
+
+    The rule: lower-case the name and drop everything but letters and digits; the name is
+    sensitive when it is one of ``authorization``, ``proxyauthorization``, ``cookie``,
+    ``setcookie``, ``key``, ``pwd``, ``sig``, ends in ``key`` (``X-API-Key``,
+    ``Ocp-Apim-Subscription-Key``), or contains ``auth``, ``token``, ``secret``, ``passw``,
+    ``apikey``, ``credential``, ``session`` or ``signature``. Masking a harmless value costs
+    nothing; leaking a key costs a rotation, so the rule leans towards masking.
+    """
+    flat = re.sub(r"[^a-z0-9]", "", name.lower())
+    return flat in SENSITIVE_NAMES or flat.endswith("key") or any(part in flat for part in SENSITIVE_PARTS)
 
 
 class Redactor:

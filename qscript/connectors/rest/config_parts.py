@@ -19,6 +19,7 @@ from typing import Any, Literal, NoReturn
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from qscript.errors import ConfigError
+from qscript.redact import is_sensitive_name
 
 MASK = "***"
 
@@ -30,28 +31,12 @@ ENV_REFERENCE = re.compile(r"(\$?)\$\{env:([^}]*)\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Names (lower-cased, punctuation removed) that are secret as a whole.
-SENSITIVE_NAMES = frozenset({"authorization", "proxyauthorization", "cookie", "setcookie", "key", "pwd", "sig"})
 #: Parts that make a name secret wherever they occur in it.
-SENSITIVE_PARTS = ("auth", "token", "secret", "passw", "apikey", "credential", "session", "signature")
 
 #: Bare TOML keys need no quotes in a dotted key.
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 #: RFC 9110 token characters: what a header name may contain.
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-def is_sensitive_name(name: str) -> bool:
-    """Whether a header, query parameter or environment variable name marks its value secret.
-
-    The rule: lower-case the name and drop everything but letters and digits; the name is
-    sensitive when it is one of ``authorization``, ``proxyauthorization``, ``cookie``,
-    ``setcookie``, ``key``, ``pwd``, ``sig``, ends in ``key`` (``X-API-Key``,
-    ``Ocp-Apim-Subscription-Key``), or contains ``auth``, ``token``, ``secret``, ``passw``,
-    ``apikey``, ``credential``, ``session`` or ``signature``. Masking a harmless value costs
-    nothing; leaking a key costs a rotation, so the rule leans towards masking.
-    """
-    flat = re.sub(r"[^a-z0-9]", "", name.lower())
-    return flat in SENSITIVE_NAMES or flat.endswith("key") or any(part in flat for part in SENSITIVE_PARTS)
 
 
 def quote_key(key: str) -> str:

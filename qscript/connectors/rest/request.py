@@ -27,10 +27,14 @@ _QUERY_SAFE = "$:@!*'(),;/"
 
 @dataclass(frozen=True)
 class RestRequest:
+    """One request. ``credential_headers`` names the headers that carry the connection's
+    credentials: they go only to trusted locations (security.py)."""
+
     method: str
     url: str
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+    credential_headers: frozenset[str] = frozenset()
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -103,10 +107,14 @@ def build_request(
     headers = _merge_headers(
         [(h.name, h.value_for_request(decrypt)) for h in config.headers], override.headers
     )
+    script_set = {name.lower() for name, _ in override.headers}
+    credentials = frozenset(
+        h.name.lower() for h in config.headers if h.sensitive and h.name.lower() not in script_set
+    )
     body = override.body if override.body is not None else (config.body or None)
     if override.body is not None and config.method != "POST":
         raise WrongFormatError(
             f"connection '{connection}': BODY needs a POST connection (its method is {config.method})"
         )
     data = body.encode("utf-8") if body is not None and config.method == "POST" else None
-    return RestRequest(config.method, url, tuple(headers), data)
+    return RestRequest(config.method, url, tuple(headers), data, credentials)

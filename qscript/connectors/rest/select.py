@@ -52,7 +52,7 @@ class RestConnector:
         redactor.add(config.secrets())
         self.log = log
         self.sleep = sleep
-        self.transport = Transport(config, name, redactor)
+        self.transport = Transport(config, name, redactor, sleep=sleep, log=log)
 
     def close(self) -> None:
         self.transport.close()

@@ -1,25 +1,36 @@
 """Send one request and get one response: the narrow seam between qscript and HTTP.
 
-Everything about the wire lives here (requests.Session, timeouts, authentication, the
-response size cap); everything above works on :class:`RestRequest`/:class:`RestResponse`.
-Foreign exceptions are translated here, once, into ScriptError 12 with a message that
-names the connection and the option involved, built from redacted values only.
+The send path is a stack of loops with one concern each (after httpx):
+``send`` (URL policy before any byte) -> ``RetryPolicy.run`` (429/503/5xx) ->
+``_follow_redirects`` (redirect policy, credentials per hop, cookies) -> ``_send_once``
+(TLS, proxy, timeouts, size cap). Foreign exceptions are translated here, once, into
+ScriptError 12 with messages that name the connection and the option involved, built
+from redacted values only.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import requests
-from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from qscript.connectors.rest.config import RestConfig
+from qscript.connectors.rest.auth import build_auth
+from qscript.connectors.rest.config import RestConfig, origin_of
 from qscript.connectors.rest.request import RestRequest
+from qscript.connectors.rest.retry import RetryPolicy
+from qscript.connectors.rest.security import SecurityPolicy, UrlAllowlist
+from qscript.connectors.rest.tls import TlsSettings
+from qscript.connectors.rest.wire import build_session
 from qscript.errors import WrongFormatError
-from qscript.redact import Redactor
+from qscript.redact import Redactor, is_sensitive_name
 
 _CHUNK = 64 * 1024
+MAX_REDIRECTS = 30
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -43,42 +54,104 @@ class RestResponse:
 class Transport:
     """One HTTP session per open connection (persistent connections, cookies)."""
 
-    def __init__(self, config: RestConfig, connection: str, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        config: RestConfig,
+        connection: str,
+        redactor: Redactor,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Callable[[str], None] = lambda _line: None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.connection = connection
         self.redact = redactor
-        self.session = requests.Session()
-        self.session.trust_env = False  # proxies and certificates come from the connection only
-        self.auth = _auth(config)
+        self.log = log
+        self.session = build_session(config)
+        self.auth = build_auth(config)
+        self.tls = TlsSettings.from_config(config, connection, log)
+        allowlist = UrlAllowlist.from_environ(os.environ if environ is None else environ)
+        self.policy = SecurityPolicy(config, connection, allowlist)
+        self.retry = RetryPolicy(config.retry, connection, sleep=sleep, log=log)
 
     def close(self) -> None:
         self.session.close()
+        self.tls.close()
 
-    def _error(self, request: RestRequest, what: str) -> WrongFormatError:
+    def error(self, request: RestRequest, what: str) -> WrongFormatError:
         return WrongFormatError(
             f"connection '{self.connection}': {request.method} {self.redact.url(request.url)}: {self.redact(what)}"
         )
 
     def send(self, request: RestRequest) -> RestResponse:
+        """Send one request; redirects, retries and every security rule included."""
+        self.policy.check_request(request.url)
+        return self.retry.run(lambda: self._follow_redirects(request))
+
+    # -- redirects -----------------------------------------------------------------------------
+    def _follow_redirects(self, request: RestRequest) -> RestResponse:
+        started = time.perf_counter()
+        current = request
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send_once(current)
+            if response.status not in _REDIRECT_CODES or response.header("Location") is None:
+                return RestResponse(response.status, response.reason, response.headers, response.body,
+                                    response.url, time.perf_counter() - started)
+            target = urljoin(current.url, response.header("Location") or "")
+            self.policy.check_redirect(current.url, target)
+            if not self.config.cookie_container_on_redirect:
+                self.session.cookies.clear()
+            method, body = current.method, current.body
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            headers = current.headers
+            if origin_of(target) != origin_of(current.url):  # secrets never follow to another origin
+                headers = tuple((k, v) for k, v in headers if not is_sensitive_name(k))
+            current = RestRequest(method, target, headers, body, current.credential_headers)
+        raise self.error(request, f"more than {MAX_REDIRECTS} redirects")
+
+    def _headers_for(self, request: RestRequest, trusted: bool) -> dict[str, str]:
+        """The connection's credential headers go only to trusted locations."""
+        if trusted:
+            return dict(request.headers)
+        return {k: v for k, v in request.headers if k.lower() not in request.credential_headers}
+
+    # -- one request ---------------------------------------------------------------------------
+    def _send_once(self, request: RestRequest) -> RestResponse:
         config = self.config
-        prepared = requests.Request(request.method, request.url, headers=dict(request.headers),
-                                    data=request.body, auth=self.auth).prepare()
+        trusted = self.policy.credentials_allowed(request.url)
+        prepared = self.session.prepare_request(
+            requests.Request(
+                request.method,
+                request.url,
+                headers=self._headers_for(request, trusted),
+                data=request.body,
+                auth=self.auth if trusted else None,
+            )
+        )
         prepared.url = request.url  # sent as written: never re-encoded
+        self.tls.before_request(request.url)
         started = time.perf_counter()
         try:
             response = self.session.send(
                 prepared,
                 timeout=(config.connection_timeout, config.read_timeout),
                 stream=True,
-                allow_redirects=True,
+                allow_redirects=False,
+                verify=self.tls.verify,
+                cert=self.tls.cert,
+                proxies=self.policy.proxies_for(request.url),
             )
         except requests.exceptions.ConnectTimeout:
-            raise self._error(request, f"connection timed out after {config.connection_timeout:g} s "
-                                       "(connection_timeout)") from None
+            raise self.error(request, f"connection timed out after {config.connection_timeout:g} s "
+                                      "(connection_timeout)") from None
         except requests.exceptions.ReadTimeout:
-            raise self._error(request, f"no data within {config.read_timeout:g} s (read_timeout)") from None
+            raise self.error(request, f"no data within {config.read_timeout:g} s (read_timeout)") from None
+        except requests.exceptions.SSLError as exc:
+            raise self.error(request, f"TLS failed (tls.verify = {config.tls.verify}): {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:
-            raise self._error(request, f"request failed: {_reason(exc)}") from None
+            raise self.error(request, f"request failed: {_reason(exc)}") from None
         try:
             body = self._read_body(request, response)
         finally:
@@ -88,7 +161,7 @@ class Transport:
             reason=response.reason or "",
             headers=tuple(response.headers.items()),
             body=body,
-            url=response.url,
+            url=request.url,
             elapsed=time.perf_counter() - started,
         )
 
@@ -100,28 +173,18 @@ class Transport:
             for chunk in response.iter_content(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise self._error(request, f"response larger than {limit} bytes (max_response_size)")
+                    raise self.error(request, f"response larger than {limit} bytes (max_response_size)")
                 chunks.append(chunk)
         except requests.exceptions.ReadTimeout:
-            raise self._error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
+            raise self.error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
         except requests.exceptions.RequestException as exc:
-            raise self._error(request, f"reading the response failed: {_reason(exc)}") from None
+            raise self.error(request, f"reading the response failed: {_reason(exc)}") from None
         return b"".join(chunks)
 
 
-def _auth(config: RestConfig) -> AuthBase | None:
-    auth = config.auth
-    if auth.schema == "basic":
-        return HTTPBasicAuth(auth.username, auth.password)
-    if auth.schema == "digest":
-        return HTTPDigestAuth(auth.username, auth.password)
-    return None
-
-
 def _reason(exc: Exception) -> str:
-    """The innermost readable cause of a requests error, without the URL it repeats."""
+    """The innermost readable cause of a requests error."""
     cause: BaseException = exc
     while cause.__cause__ is not None or cause.__context__ is not None:
         cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
-    text = str(cause) or type(cause).__name__
-    return text.split(": ", 1)[-1] if "Max retries" in str(exc) else text
+    return str(cause) or type(cause).__name__
