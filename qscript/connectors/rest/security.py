@@ -7,7 +7,6 @@
   empty means the connection's own origin (an http -> https upgrade of it included).
 * Trusted locations: credentials (auth, sensitive headers) go only to the connection's
   origin and the listed origins; a request anywhere else goes without them.
-* Proxy choice per URL: local addresses and the bypass list go direct.
 """
 
 from __future__ import annotations
@@ -79,10 +78,6 @@ class SecurityPolicy:
 
     def credentials_allowed(self, url: str) -> bool:
         return origin_of(url) in self.trusted
-
-    def proxies_for(self, url: str) -> dict[str, str] | None:
-        """Proxy settings for requests, or None to go direct."""
-        return None
 
 
 def _is_https_upgrade(source: str, target: str) -> bool:

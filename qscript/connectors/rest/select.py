@@ -7,10 +7,12 @@ HTTP status and the first bytes of the body; no partial table is returned.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from qscript.connectors.base import SelectResult
 from qscript.connectors.rest.config import RestConfig
+from qscript.connectors.rest.crypto import decryptor_from_environ
 from qscript.connectors.rest.decode import decode_csv, decode_json, detect_response_type
 from qscript.connectors.rest.decode_xml import decode_xml
 from qscript.connectors.rest.flatten import master_table
@@ -53,6 +55,13 @@ class RestConnector:
         self.log = log
         self.sleep = sleep
         self.transport = Transport(config, name, redactor, sleep=sleep, log=log)
+        self._decrypt = decryptor_from_environ(os.environ)
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt an encrypted header value, and from now on redact the plain value too."""
+        value = self._decrypt(token)
+        self.redact.add([value])
+        return value
 
     def close(self) -> None:
         self.transport.close()
@@ -66,7 +75,7 @@ class RestConnector:
         wants_headers = _selects_table(statement.root, RESPONSE_HEADER_TABLE)
         if wants_headers and not self.config.allow_response_headers:
             raise WrongFormatError(RESPONSE_HEADERS_DENIED)
-        request = build_request(self.config, statement.with_connection, self.name)
+        request = build_request(self.config, statement.with_connection, self.name, self.decrypt)
         response = self.transport.send(request)
         if not response.ok:
             raise self._fail(request, f"HTTP {response.status} {response.reason}: {_excerpt(response.body)}")

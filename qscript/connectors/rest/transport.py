@@ -20,6 +20,7 @@ import requests
 
 from qscript.connectors.rest.auth import build_auth
 from qscript.connectors.rest.config import RestConfig, origin_of
+from qscript.connectors.rest.proxy import proxies_for
 from qscript.connectors.rest.request import RestRequest
 from qscript.connectors.rest.retry import RetryPolicy
 from qscript.connectors.rest.security import SecurityPolicy, UrlAllowlist
@@ -141,7 +142,7 @@ class Transport:
                 allow_redirects=False,
                 verify=self.tls.verify,
                 cert=self.tls.cert,
-                proxies=self.policy.proxies_for(request.url),
+                proxies=proxies_for(self.config, request.url),
             )
         except requests.exceptions.ConnectTimeout:
             raise self.error(request, f"connection timed out after {config.connection_timeout:g} s "
