@@ -45,6 +45,7 @@ def run(
     file_name: str = "<script>",
     clock: Clock | None = None,
     log_sink: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Result:
     """Run a load script and return its tables, variables and log.
 
@@ -53,6 +54,8 @@ def run(
     name -> connection table, or a :class:`Connections`; when None, ``$QSCRIPT_CONNECTIONS``
     or ``./connections.toml`` (docs/connections.md);
     ``base_dir`` anchors relative and ``lib://`` paths (default: the current directory).
+    ``log_sink`` sees each reload-log line as it is written; ``progress`` gets short status
+    text during long REST paging (the CLI shows it on a terminal).
     A statement that fails under ErrorMode 1 or 2 raises :class:`qscript.ScriptError`.
     """
     interpreter = Interpreter(
@@ -61,6 +64,7 @@ def run(
         clock=clock,
         log_sink=log_sink,
         connections=connections_from(connections),
+        progress=progress,
     )
     try:
         interpreter.run(normalise_newlines(source), file_name)

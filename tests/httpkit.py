@@ -7,6 +7,7 @@ recorded (method, path, query string, headers, body) so tests assert what was se
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ class LoopbackServer:
 
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out in separate writes: without NODELAY, Nagle and
+                # delayed ACKs add 40 ms to every response
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

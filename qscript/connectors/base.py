@@ -31,10 +31,16 @@ class Connector(Protocol):
 
 
 def open_connector(
-    name: str, config: object, *, redactor: Redactor, log: Callable[[str], None], sleep: Callable[[float], None]
+    name: str,
+    config: object,
+    *,
+    redactor: Redactor,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None],
+    progress: Callable[[str], None] | None = None,
 ) -> Connector:
     """A connector for a connection definition (today: the REST connector)."""
     # imported here so scripts without connections never pay for importing requests
     from qscript.connectors.rest.select import RestConnector
 
-    return RestConnector(name, config, redactor=redactor, log=log, sleep=sleep)  # type: ignore[arg-type]
+    return RestConnector(name, config, redactor=redactor, log=log, sleep=sleep, progress=progress)  # type: ignore[arg-type]

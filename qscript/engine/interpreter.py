@@ -58,6 +58,7 @@ class Interpreter:
         clock: Clock | None = None,
         log_sink: Callable[[str], None] | None = None,
         connections: Connections | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.vars = Variables()
         for name, text in (variables or {}).items():
@@ -69,6 +70,7 @@ class Interpreter:
         self.connections = connections or Connections()
         self.connectors: dict[str, Connector] = {}
         self.connector: Connector | None = None
+        self.progress = progress
         self.subs: dict[str, SubBlock] = {}
         self.model = DataModel()
         self.pending_loads: list[n.LoadStatement] = []
@@ -262,7 +264,8 @@ class Interpreter:
         key = config.name
         if key not in self.connectors:
             self.connectors[key] = open_connector(
-                key, config, redactor=self.redactor, log=self.log.write, sleep=self.clock.sleep
+                key, config, redactor=self.redactor, log=self.log.write, sleep=self.clock.sleep,
+                progress=self.progress,
             )
         self.connector = self.connectors[key]
 

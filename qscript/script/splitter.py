@@ -26,9 +26,10 @@ from qscript.errors import ScriptSyntaxError
 from qscript.span import Span
 
 #: First words of control statements, longest alternatives first; value = normalised kind.
+#: A keyword followed by ``:`` is a table label (``Next: LOAD ...``), not a control line.
 _CONTROL_RE = re.compile(
     r"(elseif|else|end[ \t]*if|endif|if|for|next|do|loop|exit|sub|end[ \t]*sub|endsub"
-    r"|call|switch|case|default|end[ \t]*switch)(?![\w.$#%@])",
+    r"|call|switch|case|default|end[ \t]*switch)(?![\w.$#%@])(?![ \t]*:(?!:))",
     re.IGNORECASE,
 )
 _TRACE_RE = re.compile(r"trace(?![\w.$#%@])", re.IGNORECASE)

@@ -67,9 +67,14 @@ def with_query(url: str, params: list[tuple[str, str]], *, only_missing: bool = 
         existing = [i for i, (n, _) in enumerate(pairs) if n in (key, name)]
         if only_missing and existing:
             continue
-        pairs = [p for i, p in enumerate(pairs) if i not in existing]
-        if value != "" or only_missing:
-            pairs.append((key, _encoded(value)))
+        keep = value != "" or only_missing
+        if existing and keep:  # replace in place, so the order of parameters stays
+            pairs[existing[0]] = (key, _encoded(value))
+            pairs = [p for i, p in enumerate(pairs) if i not in existing[1:]]
+        else:
+            pairs = [p for i, p in enumerate(pairs) if i not in existing]
+            if keep:
+                pairs.append((key, _encoded(value)))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, _join_query(pairs), parts.fragment))
 
 
