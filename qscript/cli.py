@@ -49,7 +49,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stderr(line: str) -> None:
+    if _progress_shown[0]:
+        sys.stderr.write("\r\x1b[K")  # clear the progress line before a log line
+        _progress_shown[0] = False
     print(line, file=sys.stderr, flush=True)
+
+
+_progress_shown = [False]
+
+
+def _progress(text: str) -> None:
+    """Long REST paging on a terminal: one line that updates in place."""
+    sys.stderr.write("\r\x1b[K" + text[:200])
+    sys.stderr.flush()
+    _progress_shown[0] = True
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -59,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
             variables=dict(args.var),
             connections=args.connections,
             log_sink=None if args.quiet else _stderr,
+            progress=_progress if sys.stderr.isatty() and not args.quiet else None,
         )
     except QScriptError as exc:
         _stderr(f"qscript: {exc}")
