@@ -36,6 +36,70 @@ class Result:
     model: ModelReport = field(default_factory=ModelReport)
 
 
+class Session:
+    """A reload that goes on: run script text piece by piece in one state.
+
+    The REPL, notebooks and the pytest plugin use it; :func:`run` is one Session run once.
+    Options are those of :func:`run`. Close it (or use it as a context manager) to close
+    the connections it opened.
+    """
+
+    def __init__(
+        self,
+        *,
+        variables: Mapping[str, str] | None = None,
+        connections: Any = None,
+        base_dir: str | PathLike[str] | None = None,
+        clock: Clock | None = None,
+        log_sink: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.interpreter = Interpreter(
+            variables=dict(variables or {}),
+            base_dir=Path(base_dir) if base_dir is not None else None,
+            clock=clock,
+            log_sink=log_sink,
+            connections=connections_from(connections),
+            progress=progress,
+        )
+
+    def run(self, source: str, file_name: str = "<input>") -> None:
+        """Run more script; a failing statement under ErrorMode 1 or 2 raises ScriptError
+        and leaves the tables as they were before it."""
+        self.interpreter.run(normalise_newlines(source), file_name)
+
+    def table_names(self) -> list[str]:
+        return list(self.interpreter.model.tables)
+
+    def field_names(self, table: str) -> list[str]:
+        found = self.interpreter.model.tables.get(table)
+        return [] if found is None else list(found.fields)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as a DataFrame (KeyError when there is no such table)."""
+        table = self.interpreter.model.tables[name]
+        return to_frame(list(table.fields), table.columns, self.interpreter.vars.settings())
+
+    def result(self) -> Result:
+        interpreter = self.interpreter
+        return Result(
+            tables={name: self.table(name) for name in interpreter.model.tables},
+            variables=dict(interpreter.vars),
+            log=list(interpreter.log.lines),
+            error_count=interpreter.error_count,
+            model=model_report(interpreter.model),
+        )
+
+    def close(self) -> None:
+        self.interpreter.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
 def run(
     source: str,
     *,
@@ -58,29 +122,10 @@ def run(
     text during long REST paging (the CLI shows it on a terminal).
     A statement that fails under ErrorMode 1 or 2 raises :class:`qscript.ScriptError`.
     """
-    interpreter = Interpreter(
-        variables=dict(variables or {}),
-        base_dir=Path(base_dir) if base_dir is not None else None,
-        clock=clock,
-        log_sink=log_sink,
-        connections=connections_from(connections),
-        progress=progress,
-    )
-    try:
-        interpreter.run(normalise_newlines(source), file_name)
-    finally:
-        interpreter.close()
-    settings = interpreter.vars.settings()
-    return Result(
-        tables={
-            name: to_frame(list(table.fields), table.columns, settings)
-            for name, table in interpreter.model.tables.items()
-        },
-        variables=dict(interpreter.vars),
-        log=list(interpreter.log.lines),
-        error_count=interpreter.error_count,
-        model=model_report(interpreter.model),
-    )
+    with Session(variables=variables, connections=connections, base_dir=base_dir, clock=clock,
+                 log_sink=log_sink, progress=progress) as session:
+        session.run(source, file_name)
+        return session.result()
 
 
 def run_file(path: str | PathLike[str], **options: Any) -> Result:

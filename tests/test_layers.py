@@ -49,5 +49,5 @@ def test_grammar_ships_inside_the_package_or_checkout():
 
 def test_public_api():
     assert sorted(qscript.__all__) == sorted(
-        ["ConfigError", "QScriptError", "Result", "ScriptError", "__version__", "run", "run_file"]
+        ["ConfigError", "QScriptError", "Result", "ScriptError", "Session", "__version__", "run", "run_file"]
     )

@@ -147,3 +147,17 @@ def test_cli_out_writes_one_file_per_final_table(tmp_path, fmt):
     assert sorted(p.name for p in out.iterdir()) == [f"T.{fmt}", f"U.{fmt}"]
     read = pd.read_csv if fmt == "csv" else pd.read_parquet
     assert read(out / f"U.{fmt}")["Key"].tolist() == [1, 2, 3, 4]
+
+
+def test_session_runs_script_piece_by_piece(tmp_path):
+    with qscript.Session(base_dir=tmp_path) as session:
+        session.run("T: LOAD * INLINE [a\n1\n2];")
+        session.run("LET n = NoOfRows('T');\nU: LOAD a * 10 as b RESIDENT T;")
+        assert session.table_names() == ["T", "U"]
+        assert session.field_names("U") == ["b"]
+        assert session.table("U")["b"].tolist() == [10, 20]
+        with pytest.raises(qscript.ScriptError):
+            session.run("DROP TABLE Nope;")
+        result = session.result()
+    assert result.variables["n"] == "2"
+    assert list(result.tables) == ["T", "U"]
