@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = commands.add_parser("check", help="check scripts for syntax errors without running them")
     chk.add_argument("files", type=Path, nargs="+")
+
+    demo = commands.add_parser("demo", help="start the bundled sample API and run every sample against it")
+    demo.add_argument("--rows", type=int, default=3, help="rows shown per table (default 3)")
     return parser
 
 
@@ -45,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "demo":
+        from qscript.demo import run_demo  # starts a server: only when asked for
+
+        return 1 if run_demo(args.rows) else 0
     return _check(args)
 
 
