@@ -19,13 +19,7 @@ from qscript.expr.values import Value
 
 def concatenate(target: Table, frame: Frame) -> Table:
     """Append rows; the field set becomes the union, missing values NULL."""
-    names = list(target.fields) + [name for name in frame.names if name not in target.fields]
-    columns = {}
-    for name in names:
-        left = target.columns.get(name, Column.nulls(target.length))
-        right = frame.columns.get(name, Column.nulls(frame.length))
-        columns[name] = Column.concat([left, right])
-    return Table.build(target.name, names, columns, target.length + frame.length)
+    return target.appended(frame.names, {name: frame.columns[name] for name in frame.names}, frame.length)
 
 
 def _key_frame(columns: list[Column]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -75,7 +69,7 @@ def join(target: Table, frame: Frame, kind: str) -> Table:
             from_left = target.columns[name].take_nullable(lidx)
             from_right = frame.columns[name].take_nullable(ridx)
             columns[name] = Column.choose(lidx >= 0, from_left, from_right)
-        elif name in target.columns:
+        elif name in target.fields:
             columns[name] = target.columns[name].take_nullable(lidx)
         else:
             columns[name] = frame.columns[name].take_nullable(ridx)
@@ -114,5 +108,5 @@ def crosstable(frame: Frame, attribute: str, data: str, qualifiers: int) -> Fram
 
 def require_fields(table: Table, names: list[str]) -> None:
     for name in names:
-        if name not in table.columns:
+        if name not in table.fields:
             raise FieldNotFoundError(f"Field '{name}' not found in table '{table.name}'")

@@ -36,7 +36,7 @@ def drop_fields(it: Interpreter, node: n.DropFields) -> None:
     for name in node.tables:
         model.table(name)
     for field in node.names:
-        holders = [t for t in tables if field in model.tables[t].columns]
+        holders = [t for t in tables if field in model.tables[t].fields]
         if not holders or (node.tables and len(holders) != len(tables)):
             raise FieldNotFoundError(f"Field '{field}' not found")
     for table_name in tables:
@@ -108,7 +108,7 @@ def store(it: Interpreter, node: n.Store) -> None:
     table = it.model.table(node.table)
     fields = list(node.fields) or list(table.fields)
     for field in fields:
-        if field not in table.columns:
+        if field not in table.fields:
             raise FieldNotFoundError(f"Field '{field}' not found in table '{table.name}'")
     path = it.resolve_path(node.path)
     # Without a format Qlik writes QVD, whatever the file is called (help "Store").

@@ -18,29 +18,58 @@ from qscript.expr.values import Value, value_key
 
 @dataclass(frozen=True)
 class Table:
-    """A table: field names in order, one Column per field, a row count."""
+    """A table: field names in order, a row count, and its rows as one or more parts.
+
+    A concatenation appends a part instead of copying the table, so a script that adds a
+    page to a table on every pass of a loop stays linear; the parts are joined into one
+    Column per field the first time someone reads ``columns`` (and then cached).
+    """
 
     name: str
     fields: tuple[str, ...]
-    columns: dict[str, Column]
+    parts: tuple[tuple[dict[str, Column], int], ...]
     length: int
+    _cache: dict[str, dict[str, Column]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, name: str, fields: list[str] | tuple[str, ...], columns: dict[str, Column], length: int) -> Table:
-        return cls(name, tuple(fields), {f: columns[f] for f in fields}, length)
+        return cls(name, tuple(fields), (({f: columns[f] for f in fields}, length),), length)
+
+    @property
+    def columns(self) -> dict[str, Column]:
+        cached = self._cache.get("columns")
+        if cached is None:
+            if len(self.parts) == 1:
+                part, length = self.parts[0]
+                cached = {f: part.get(f) or Column.nulls(length) for f in self.fields}
+            else:
+                cached = {
+                    f: Column.concat([part.get(f) or Column.nulls(length) for part, length in self.parts])
+                    for f in self.fields
+                }
+            self._cache["columns"] = cached
+        return cached
+
+    def appended(self, fields: list[str], columns: dict[str, Column], length: int) -> Table:
+        """These rows added at the end; new fields are NULL in the rows before them."""
+        names = list(self.fields) + [f for f in fields if f not in self.fields]
+        return Table(self.name, tuple(names), (*self.parts, (dict(columns), length)), self.length + length)
 
     def renamed(self, name: str) -> Table:
-        return replace(self, name=name)
+        return replace(self, name=name, _cache={})
 
 
 @dataclass
 class ModelState:
+    """What a failed statement rolls back. Field value contributions are only appended
+    to, so their lengths are enough; AutoNumber counters are not rolled back (numbers a
+    failed statement used are simply skipped, as a reload's counters only grow)."""
+
     tables: dict[str, Table]
     mappings: dict[str, Table]
     last: str | None
     qualify: list[tuple[str, bool]]
-    contributions: dict[str, list[Column]]
-    autonumbers: dict[str, dict[object, int]]
+    contribution_counts: dict[str, int]
 
 
 class DataModel:
@@ -62,14 +91,18 @@ class DataModel:
             dict(self.mappings),
             self.last,
             list(self.qualify),
-            {k: list(v) for k, v in self.contributions.items()},
-            {k: dict(v) for k, v in self.autonumbers.items()},
+            {k: len(v) for k, v in self.contributions.items()},
         )
 
     def restore(self, state: ModelState) -> None:
         self.tables, self.mappings, self.last = state.tables, state.mappings, state.last
-        self.qualify, self.contributions = state.qualify, state.contributions
-        self.autonumbers = state.autonumbers
+        self.qualify = state.qualify
+        for name in list(self.contributions):
+            kept = state.contribution_counts.get(name, 0)
+            if kept:
+                del self.contributions[name][kept:]
+            else:
+                del self.contributions[name]
         self._value_cache.clear()
 
     # -- tables ------------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ class Column:
             text = np.concatenate([c.raw_text() for c in columns]) if columns else np.empty(0, dtype=object)
         if any(c.num is not None for c in columns):
             num = np.concatenate([c.raw_num() for c in columns])
-        kinds = {c.kind for c in columns if c.length and not c.nulls_mask().all()}
+        # NULL fillers (no arrays at all) say nothing about the kind of the others
+        kinds = {c.kind for c in columns if c.length and (c.text is not None or c.num is not None)}
         return Column(text, num, length, kinds.pop() if len(kinds) == 1 else None)
 
     def scatter(self, mask: np.ndarray, length: int) -> Column:
