@@ -33,8 +33,16 @@ import requests
 import qscript
 
 STATUSES = ("open", "paid", "shipped", "delivered", "cancelled")
-CITIES = (("Stockholm", "Sweden"), ("Malmö", "Sweden"), ("Berlin", "Germany"), ("Hamburg", "Germany"),
-          ("Paris", "France"), ("Lyon", "France"), ("Boston", "United States"), ("Austin", "United States"))
+CITIES = (
+    ("Stockholm", "Sweden"),
+    ("Malmö", "Sweden"),
+    ("Berlin", "Germany"),
+    ("Hamburg", "Germany"),
+    ("Paris", "France"),
+    ("Lyon", "France"),
+    ("Boston", "United States"),
+    ("Austin", "United States"),
+)
 NAMES = ("Ann", "Bo", "Cy", "Dee", "Eva", "Finn", "Gus", "Hal", "Ida", "Jon")
 
 
@@ -46,21 +54,31 @@ def generate_pages(orders: int, pages: int, port: int) -> list[bytes]:
     for page in range(1, pages + 1):
         data = []
         for n in range((page - 1) * size + 1, min(page * size, orders) + 1):
-            items = [{"sku": f"SKU-{rng.randrange(1, 5000):04d}", "qty": rng.randint(1, 9),
-                      "price": round(rng.uniform(1, 200), 2)} for _ in range(rng.randint(1, 4))]
+            items = [
+                {
+                    "sku": f"SKU-{rng.randrange(1, 5000):04d}",
+                    "qty": rng.randint(1, 9),
+                    "price": round(rng.uniform(1, 200), 2),
+                }
+                for _ in range(rng.randint(1, 4))
+            ]
             customer = rng.randrange(1, 20000)
             city, country = CITIES[customer % len(CITIES)]
-            data.append({
-                "id": f"O{n:07d}",
-                "status": STATUSES[rng.randrange(len(STATUSES))],
-                "created": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
-                           f"{rng.randint(0, 59):02d}:00Z",
-                "total": round(sum(i["qty"] * i["price"] for i in items), 2),
-                "customer": {"id": f"C{customer:05d}", "name": f"{NAMES[customer % 10]} {customer}",
-                             "address": {"street": f"{customer % 97 + 1} Main Street", "city": city,
-                                         "country": country}},
-                "items": items,
-            })
+            data.append(
+                {
+                    "id": f"O{n:07d}",
+                    "status": STATUSES[rng.randrange(len(STATUSES))],
+                    "created": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+                    f"{rng.randint(0, 59):02d}:00Z",
+                    "total": round(sum(i["qty"] * i["price"] for i in items), 2),
+                    "customer": {
+                        "id": f"C{customer:05d}",
+                        "name": f"{NAMES[customer % 10]} {customer}",
+                        "address": {"street": f"{customer % 97 + 1} Main Street", "city": city, "country": country},
+                    },
+                    "items": items,
+                }
+            )
         body: dict = {"data": data, "links": {}}
         if page < pages:
             body["links"]["next"] = {"href": f"http://127.0.0.1:{port}/orders?page={page + 1}"}
@@ -80,7 +98,7 @@ class OrdersApi:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 page = int(parse_qs(parts.query).get("page", ["1"])[0])
                 ok = parts.path == "/orders" and 1 <= page <= len(api.bodies)
@@ -183,37 +201,52 @@ def run_baseline(api: OrdersApi) -> dict[str, pd.DataFrame]:
             url = doc.get("links", {}).get("next", {}).get("href")
     return {
         "Orders": pd.DataFrame(orders, columns=["OrderId", "Status", "Created", "Total"]),
-        "Customers": pd.DataFrame(customers, columns=["OrderId", "CustomerId", "CustomerName", "Street", "City",
-                                                      "Country"]),
+        "Customers": pd.DataFrame(
+            customers, columns=["OrderId", "CustomerId", "CustomerName", "Street", "City", "Country"]
+        ),
         "Items": pd.DataFrame(items, columns=["OrderId", "Sku", "Qty", "Price"]),
     }
 
 
 def load_dlt():
     """dlt and a runner for its rest_api source, or the reason it is not available."""
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # never call home: 127.0.0.1 only
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"  # never call home: 127.0.0.1 only
     try:
         import dlt
         import duckdb
         from dlt.sources.rest_api import rest_api_source
-    except Exception as exc:  # noqa: BLE001 - any import failure means "not available"
+    except Exception as exc:  # any import failure means "not available"
         return None, f"{type(exc).__name__}: {exc}"
 
     def run_dlt(api: OrdersApi) -> dict[str, int]:
         with tempfile.TemporaryDirectory(prefix="bench_rest_dlt_") as tmp:
-            source = rest_api_source({
-                "client": {"base_url": f"http://127.0.0.1:{api.port}/",
-                           "paginator": {"type": "json_link", "next_url_path": "links.next.href"}},
-                "resources": [{"name": "orders",
-                               "endpoint": {"path": "orders", "params": {"page": 1}, "data_selector": "data"}}],
-            })
+            source = rest_api_source(
+                {
+                    "client": {
+                        "base_url": f"http://127.0.0.1:{api.port}/",
+                        "paginator": {"type": "json_link", "next_url_path": "links.next.href"},
+                    },
+                    "resources": [
+                        {
+                            "name": "orders",
+                            "endpoint": {"path": "orders", "params": {"page": 1}, "data_selector": "data"},
+                        }
+                    ],
+                }
+            )
             database = os.path.join(tmp, "orders.duckdb")
-            pipeline = dlt.pipeline(pipeline_name="bench_rest", pipelines_dir=os.path.join(tmp, "pipelines"),
-                                    destination=dlt.destinations.duckdb(database), dataset_name="bench")
+            pipeline = dlt.pipeline(
+                pipeline_name="bench_rest",
+                pipelines_dir=os.path.join(tmp, "pipelines"),
+                destination=dlt.destinations.duckdb(database),
+                dataset_name="bench",
+            )
             pipeline.run(source)
             with duckdb.connect(database, read_only=True) as con:
-                return {name: con.execute(f"SELECT count(*) FROM bench.{name}").fetchone()[0]
-                        for name in ("orders", "orders__items")}
+                return {
+                    name: con.execute(f"SELECT count(*) FROM bench.{name}").fetchone()[0]
+                    for name in ("orders", "orders__items")
+                }
 
     return run_dlt, ""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from qscript.connectors.rest.auth import build_auth
 from qscript.connectors.rest.config import RestConfig, origin_of
@@ -149,6 +150,8 @@ class Transport:
                                       "(connection_timeout)") from None
         except requests.exceptions.ReadTimeout:
             raise self.error(request, f"no data within {config.read_timeout:g} s (read_timeout)") from None
+        except requests.exceptions.ProxyError as exc:
+            raise self.error(request, f"proxy {_proxy_url(config)} failed: {_reason(exc)}") from None
         except requests.exceptions.SSLError as exc:
             raise self.error(request, f"TLS failed (tls.verify = {config.tls.verify}): {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:
@@ -178,9 +181,18 @@ class Transport:
                 chunks.append(chunk)
         except requests.exceptions.ReadTimeout:
             raise self.error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
+        except requests.exceptions.ConnectionError as exc:
+            if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):  # stalled mid-body
+                raise self.error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
+            raise self.error(request, f"reading the response failed: {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:
             raise self.error(request, f"reading the response failed: {_reason(exc)}") from None
         return b"".join(chunks)
+
+
+def _proxy_url(config: RestConfig) -> str:
+    """The proxy's address for messages (it never carries credentials)."""
+    return config.proxy.url if config.proxy is not None else "(none)"
 
 
 def _reason(exc: Exception) -> str:
