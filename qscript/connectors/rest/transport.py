@@ -153,7 +153,9 @@ class Transport:
         except requests.exceptions.ProxyError as exc:
             raise self.error(request, f"proxy {_proxy_url(config)} failed: {_reason(exc)}") from None
         except requests.exceptions.SSLError as exc:
-            raise self.error(request, f"TLS failed (tls.verify = {config.tls.verify}): {_reason(exc)}") from None
+            reason = _reason(exc)
+            raise self.error(request, f"TLS failed (tls.verify = {config.tls.verify}): {reason}"
+                                      f"{self.tls.hint(reason)}") from None
         except requests.exceptions.RequestException as exc:
             raise self.error(request, f"request failed: {_reason(exc)}") from None
         try:
