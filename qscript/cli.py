@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="start the bundled sample API and run every sample against it")
     demo.add_argument("--rows", type=int, default=3, help="rows shown per table (default 3)")
+
+    from qscript import repl  # light to import: prompt_toolkit loads only when a REPL starts
+
+    repl.add_arguments(commands.add_parser("repl", help="interactive session: type script, look at the tables"))
     return parser
 
 
@@ -48,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "repl":
+        from qscript import repl
+
+        return repl.main(args)
     if args.command == "demo":
         from qscript.demo import run_demo  # starts a server: only when asked for
 
