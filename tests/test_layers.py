@@ -18,6 +18,9 @@ FORBIDDEN = {
     "expr": {"engine", "connectors", "cli", "repl", "testing", "api"},
     "connectors": {"engine", "cli", "repl", "testing", "api"},
     "engine": {"cli", "repl", "testing", "api"},
+    "testing": {"engine", "script", "expr", "connectors", "cli", "repl"},
+    "repl": {"engine", "connectors", "cli", "testing"},
+    "wizard": {"engine", "cli", "repl", "testing"},
 }
 
 
