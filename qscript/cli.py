@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     from qscript import repl  # light to import: prompt_toolkit loads only when a REPL starts
 
     repl.add_arguments(commands.add_parser("repl", help="interactive session: type script, look at the tables"))
+
+    from qscript import wizard
+
+    wizard.add_arguments(commands.add_parser("select", help=wizard.HELP))
     return parser
 
 
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qscript import repl
 
         return repl.main(args)
+    if args.command == "select":
+        from qscript import wizard
+
+        return wizard.main(args)
     if args.command == "demo":
         from qscript.demo import run_demo  # starts a server: only when asked for
 

@@ -20,15 +20,15 @@ import requests
 import urllib3
 
 from qscript.connectors.rest.auth import build_auth
-from qscript.connectors.rest.config import RestConfig, origin_of
+from qscript.connectors.rest.config import RestConfig
 from qscript.connectors.rest.proxy import proxies_for
 from qscript.connectors.rest.request import RestRequest
-from qscript.connectors.rest.retry import RetryPolicy
+from qscript.connectors.rest.retry import RetryPolicy, failure_for
 from qscript.connectors.rest.security import SecurityPolicy, UrlAllowlist
 from qscript.connectors.rest.tls import TlsSettings
 from qscript.connectors.rest.wire import build_session
 from qscript.errors import WrongFormatError
-from qscript.redact import Redactor, is_sensitive_name
+from qscript.redact import Redactor
 
 _CHUNK = 64 * 1024
 MAX_REDIRECTS = 30
@@ -74,22 +74,27 @@ class Transport:
         self.auth = build_auth(config)
         self.tls = TlsSettings.from_config(config, connection, log)
         allowlist = UrlAllowlist.from_environ(os.environ if environ is None else environ)
-        self.policy = SecurityPolicy(config, connection, allowlist)
-        self.retry = RetryPolicy(config.retry, connection, sleep=sleep, log=log)
+        self.policy = SecurityPolicy(config, connection, allowlist, redact_url=redactor.url)
+        self.retry = RetryPolicy(config.retry, connection, sleep=sleep, log=log, redact_url=redactor.url)
 
     def close(self) -> None:
         self.session.close()
         self.tls.close()
 
     def error(self, request: RestRequest, what: str) -> WrongFormatError:
-        return WrongFormatError(
-            f"connection '{self.connection}': {request.method} {self.redact.url(request.url)}: {self.redact(what)}"
-        )
+        return WrongFormatError(self._message(request, what))
+
+    def _message(self, request: RestRequest, what: str) -> str:
+        return f"connection '{self.connection}': {request.method} {self.redact.url(request.url)}: {self.redact(what)}"
+
+    def failure(self, request: RestRequest, what: str, exc: BaseException) -> WrongFormatError:
+        """A connection failure, marked so the retry layer knows whether resending is safe."""
+        return failure_for(self._message(request, what), exc, request.method)
 
     def send(self, request: RestRequest) -> RestResponse:
         """Send one request; redirects, retries and every security rule included."""
         self.policy.check_request(request.url)
-        return self.retry.run(lambda: self._follow_redirects(request))
+        return self.retry.run(lambda: self._follow_redirects(request), request)
 
     # -- redirects -----------------------------------------------------------------------------
     def _follow_redirects(self, request: RestRequest) -> RestResponse:
@@ -107,9 +112,7 @@ class Transport:
             method, body = current.method, current.body
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, body = "GET", None
-            headers = current.headers
-            if origin_of(target) != origin_of(current.url):  # secrets never follow to another origin
-                headers = tuple((k, v) for k, v in headers if not is_sensitive_name(k))
+            headers = self.policy.headers_after_redirect(current.url, target, current.headers)
             current = RestRequest(method, target, headers, body, current.credential_headers)
         raise self.error(request, f"more than {MAX_REDIRECTS} redirects")
 
@@ -129,7 +132,8 @@ class Transport:
                 request.url,
                 headers=self._headers_for(request, trusted),
                 data=request.body,
-                auth=self.auth if trusted else None,
+                # a script's own HTTPHEADER "Authorization" wins over the connection's auth
+                auth=self.auth if trusted and request.header("Authorization") is None else None,
             )
         )
         prepared.url = request.url  # sent as written: never re-encoded
@@ -145,11 +149,11 @@ class Transport:
                 cert=self.tls.cert,
                 proxies=proxies_for(self.config, request.url),
             )
-        except requests.exceptions.ConnectTimeout:
-            raise self.error(request, f"connection timed out after {config.connection_timeout:g} s "
-                                      "(connection_timeout)") from None
-        except requests.exceptions.ReadTimeout:
-            raise self.error(request, f"no data within {config.read_timeout:g} s (read_timeout)") from None
+        except requests.exceptions.ConnectTimeout as exc:
+            raise self.failure(request, f"connection timed out after {config.connection_timeout:g} s "
+                                        "(connection_timeout)", exc) from None
+        except requests.exceptions.ReadTimeout as exc:
+            raise self.failure(request, f"no data within {config.read_timeout:g} s (read_timeout)", exc) from None
         except requests.exceptions.ProxyError as exc:
             raise self.error(request, f"proxy {_proxy_url(config)} failed: {_reason(exc)}") from None
         except requests.exceptions.SSLError as exc:
@@ -157,7 +161,7 @@ class Transport:
             raise self.error(request, f"TLS failed (tls.verify = {config.tls.verify}): {reason}"
                                       f"{self.tls.hint(reason)}") from None
         except requests.exceptions.RequestException as exc:
-            raise self.error(request, f"request failed: {_reason(exc)}") from None
+            raise self.failure(request, f"request failed: {_reason(exc)}", exc) from None
         try:
             body = self._read_body(request, response)
         finally:
@@ -181,12 +185,13 @@ class Transport:
                 if size > limit:
                     raise self.error(request, f"response larger than {limit} bytes (max_response_size)")
                 chunks.append(chunk)
-        except requests.exceptions.ReadTimeout:
-            raise self.error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
+        except requests.exceptions.ReadTimeout as exc:
+            raise self.failure(request, f"no data within {self.config.read_timeout:g} s (read_timeout)", exc) from None
         except requests.exceptions.ConnectionError as exc:
             if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):  # stalled mid-body
-                raise self.error(request, f"no data within {self.config.read_timeout:g} s (read_timeout)") from None
-            raise self.error(request, f"reading the response failed: {_reason(exc)}") from None
+                raise self.failure(request, f"no data within {self.config.read_timeout:g} s (read_timeout)",
+                                   exc) from None
+            raise self.failure(request, f"reading the response failed: {_reason(exc)}", exc) from None
         except requests.exceptions.RequestException as exc:
             raise self.error(request, f"reading the response failed: {_reason(exc)}") from None
         return b"".join(chunks)
