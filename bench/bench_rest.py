@@ -293,9 +293,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-dlt", action="store_true", help="skip the dlt comparison (it takes minutes)")
     args = parser.parse_args()
 
-    run_dlt, dlt_reason = load_dlt()
+    run_dlt, dlt_reason = (None, "--no-dlt") if args.no_dlt else load_dlt()
     with OrdersApi(args.orders, args.pages) as api:
         q_time, q_tables = timed(lambda: run_qscript(api), args.repeat)
         b_time, b_tables = timed(lambda: run_baseline(api), args.repeat)
