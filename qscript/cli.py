@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     from qscript import wizard
 
     wizard.add_arguments(commands.add_parser("select", help=wizard.HELP))
+
+    from qscript.cli_connections import add_connection_commands
+
+    add_connection_commands(commands)
     return parser
 
 
@@ -60,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from qscript import repl
 
         return repl.main(args)
+    if args.command == "connections":
+        from qscript.cli_connections import run_connection_command
+
+        return run_connection_command(args)
     if args.command == "select":
         from qscript import wizard
 

@@ -7,9 +7,10 @@ passes through a :class:`Redactor` first; redaction never depends on a log level
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -33,6 +34,19 @@ def is_sensitive_name(name: str) -> bool:
     return flat in SENSITIVE_NAMES or flat.endswith("key") or any(part in flat for part in SENSITIVE_PARTS)
 
 
+_URL_SAFE = "$:@!*'(),;/"  # what request.py leaves unencoded in query values
+
+
+def travelling_forms(secret: str) -> set[str]:
+    """A secret as written and as URLs carry it: servers echo request URLs back in error bodies."""
+    return {secret, quote(secret, safe=""), quote(secret, safe=_URL_SAFE), quote_plus(secret)}
+
+
+def basic_credential(user: str, password: str) -> str:
+    """The base64 form Basic authentication sends, which error pages sometimes echo."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 class Redactor:
     """Masks known secret values anywhere in a text, and sensitive query parameters in URLs."""
 
@@ -43,7 +57,7 @@ class Redactor:
 
     def add(self, secrets: Iterable[str]) -> None:
         """Register more secret values (short values under 4 characters are ignored as noise)."""
-        new = {s for s in secrets if s and len(s) >= 4} - self._secrets
+        new = {form for s in secrets if s and len(s) >= 4 for form in travelling_forms(s)} - self._secrets
         if not new:
             return
         self._secrets |= new

@@ -16,7 +16,7 @@ from qscript.engine.clock import FakeClock
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's shell must not change results: no proxies, no connection files."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                 "QSCRIPT_CONNECTIONS", "QSCRIPT_ALLOWED_URLS", "QSCRIPT_KEY",
+                 "QSCRIPT_CONNECTIONS", "QSCRIPT_ALLOWED_URLS", "QSCRIPT_KEY", "QSCRIPT_KEY_FILE",
                  "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.delenv(name, raising=False)
 

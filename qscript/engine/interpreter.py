@@ -68,6 +68,9 @@ class Interpreter:
         self.redactor = Redactor()
         self.log = ReloadLog(sink=log_sink, redact=self.redactor)
         self.connections = connections or Connections()
+        for name in self.connections.names():  # mask secrets before LIB CONNECT too
+            with contextlib.suppress(ConfigError):  # an invalid connection fails at its own LIB CONNECT
+                self.redactor.add(self.connections.get(name).secrets())
         self.connectors: dict[str, Connector] = {}
         self.connector: Connector | None = None
         self.progress = progress
@@ -288,6 +291,7 @@ class Interpreter:
         """Record a failed statement, then continue (ErrorMode 0) or stop the reload."""
         text = SCRIPT_ERROR_TEXT.get(error.code, "General Error")
         error.message = self.redactor(error.message)  # secrets never leave in an error
+        error.statement = self.redactor(error.statement)
         error.args = (error.message,)
         self.error_count += 1
         self.error_list.append(text)

@@ -22,7 +22,7 @@ from qscript.connectors.rest.request import RestRequest, build_request
 from qscript.connectors.rest.transport import RestResponse, Transport
 from qscript.errors import WrongFormatError
 from qscript.expr.column import Column
-from qscript.redact import Redactor
+from qscript.redact import Redactor, basic_credential
 from qscript.script.nodes import SelectTable, SqlSelect
 
 #: How much of an error response's body an error message quotes.
@@ -56,11 +56,15 @@ class RestConnector:
         self.config = config
         self.redact = redactor
         redactor.add(config.secrets())
+        pairs = [(config.auth.username, config.auth.password)] if config.auth.schema == "basic" else []
+        if config.proxy is not None and config.proxy.username:
+            pairs.append((config.proxy.username, config.proxy.password))
+        redactor.add(basic_credential(user, password) for user, password in pairs if password)
         self.log = log
         self.sleep = sleep
         self.progress = progress
         self.transport = Transport(config, name, redactor, sleep=sleep, log=log)
-        self._decrypt = decryptor_from_environ(os.environ)
+        self._decrypt = decryptor_from_environ(os.environ, config)
 
     def decrypt(self, token: str) -> str:
         """Decrypt an encrypted header value, and from now on redact the plain value too."""

@@ -126,16 +126,19 @@ class Transport:
     def _send_once(self, request: RestRequest) -> RestResponse:
         config = self.config
         trusted = self.policy.credentials_allowed(request.url)
-        prepared = self.session.prepare_request(
-            requests.Request(
-                request.method,
-                request.url,
-                headers=self._headers_for(request, trusted),
-                data=request.body,
-                # a script's own HTTPHEADER "Authorization" wins over the connection's auth
-                auth=self.auth if trusted and request.header("Authorization") is None else None,
+        try:
+            prepared = self.session.prepare_request(
+                requests.Request(
+                    request.method,
+                    request.url,
+                    headers=self._headers_for(request, trusted),
+                    data=request.body,
+                    # a script's own HTTPHEADER "Authorization" wins over the connection's auth
+                    auth=self.auth if trusted and request.header("Authorization") is None else None,
+                )
             )
-        )
+        except requests.exceptions.RequestException as exc:  # InvalidURL, InvalidHeader ... (they quote the URL)
+            raise self.error(request, f"the request cannot be built ({type(exc).__name__})") from None
         prepared.url = request.url  # sent as written: never re-encoded
         self.tls.before_request(request.url)
         started = time.perf_counter()
