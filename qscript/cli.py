@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="write every final table into this folder")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format")
     run.add_argument("--quiet", action="store_true", help="do not print the reload log")
+    run.add_argument("--log", type=Path, metavar="FILE", help="also write the reload log to FILE")
 
     chk = commands.add_parser("check", help="check scripts for syntax errors without running them")
     chk.add_argument("files", type=Path, nargs="+")
@@ -97,17 +98,31 @@ def _progress(text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    log_file = args.log.open("w", encoding="utf-8") if args.log else None
+
+    def sink(line: str) -> None:
+        if log_file is not None:
+            log_file.write(line + "\n")
+            log_file.flush()
+        if not args.quiet:
+            _stderr(line)
+
     try:
         result = qscript.run_file(
             args.file,
             variables=dict(args.var),
             connections=args.connections,
-            log_sink=None if args.quiet else _stderr,
+            log_sink=sink,
             progress=_progress if sys.stderr.isatty() and not args.quiet else None,
         )
     except QScriptError as exc:
+        if log_file is not None:
+            log_file.write(f"qscript: {exc}\n")
         _stderr(f"qscript: {exc}")
         return 1
+    finally:
+        if log_file is not None:
+            log_file.close()
     if args.out is not None:
         write_tables(result.tables, args.out, args.format)
     return 0

@@ -98,3 +98,12 @@ def test_out_folder_is_created_even_without_tables(tmp_path):
     assert done.returncode == 0
     assert (tmp_path / "out").is_dir()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_log_file_gets_the_reload_log_even_when_quiet(tmp_path):
+    script = tmp_path / "s.qvs"
+    script.write_text("TRACE one;\nT: LOAD * INLINE [a\n1];\nTRACE two;\n")
+    log = tmp_path / "reload.log"
+    done = qs("run", str(script), "--quiet", "--log", str(log))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert log.read_text(encoding="utf-8").splitlines() == ["one", "T << 1 rows", "two"]
