@@ -126,6 +126,15 @@ class _Splitter:
             return end + 2
         return None
 
+    def _slash(self, pos: int, pieces: list[str]) -> int:
+        """At a ``/``: blank a comment that starts here, or keep the slash; the next offset."""
+        end = self._comment_end(pos)
+        if end is None:
+            pieces.append("/")
+            return pos + 1
+        pieces.append(self._blank(pos, end))
+        return end
+
     def _blank(self, start: int, end: int) -> str:
         return re.sub(r"[^\n]", " ", self.text[start:end])
 
@@ -187,13 +196,7 @@ class _Splitter:
                 self._emit(start, i, pieces, None)
                 return i + 1
             if ch == "/":
-                end = self._comment_end(i)
-                if end is None:
-                    pieces.append("/")
-                    pos = i + 1
-                else:
-                    pieces.append(self._blank(i, end))
-                    pos = end
+                pos = self._slash(i, pieces)
                 continue
             end = self._skip_quoted(i)
             pieces.append(text[i:end])
@@ -254,13 +257,7 @@ class _Splitter:
                 self._emit(start, i, pieces, kind)
                 return i + 1
             if ch == "/":
-                end = self._comment_end(i)
-                if end is None:
-                    pieces.append("/")
-                    pos = i + 1
-                else:
-                    pieces.append(self._blank(i, end))
-                    pos = end
+                pos = self._slash(i, pieces)
                 continue
             if ch in _CLOSERS:
                 end = self._skip_quoted(i)
