@@ -11,11 +11,10 @@ Run: python bench/bench_load.py [--rows N] [--repeat N]
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
 
 import numpy as np
 import pandas as pd
+from benchkit import peak_memory, timed
 
 import qscript
 
@@ -61,26 +60,6 @@ def pandas_transform(base: pd.DataFrame) -> pd.DataFrame:
             "Country": df["CountryCode"].map(COUNTRIES).fillna("Unknown"),
         }
     )
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` runs and the last result (no tracing: it slows Python)."""
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def peak_memory(fn) -> int:
-    """Peak bytes allocated (Python and NumPy) during one more run, traced."""
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
 
 
 def main() -> None:

@@ -21,14 +21,13 @@ import os
 import random
 import tempfile
 import threading
-import time
-import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pandas as pd
 import requests
+from benchkit import peak_memory, timed
 
 import qscript
 
@@ -249,26 +248,6 @@ def load_dlt():
                 }
 
     return run_dlt, ""
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    """Best wall time of ``repeat`` runs and the last result (no tracing: it slows Python)."""
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def peak_memory(fn) -> int:
-    """Peak bytes allocated (Python and NumPy) during one more run, traced."""
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak
 
 
 def check_same(got: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qscript.engine.files import FileFormat, read_table
+from qscript.engine.files import SPACES, FileFormat, read_table
 from qscript.engine.frame import Frame
 from qscript.errors import GeneralScriptError, ScriptSyntaxError
 from qscript.expr.interpret import interpret_texts
@@ -44,34 +44,15 @@ def read_source(it: Interpreter, source: n.LoadSource) -> tuple[Frame, str]:
     raise GeneralScriptError(f"unsupported LOAD source {type(source).__name__}")
 
 
-def _spec_options(spec: tuple[tuple[str, ...], ...]) -> tuple[str, bool]:
-    """INLINE format spec: the delimiter and whether the first line holds labels."""
-    delimiter, labels = ",", True
-    for item in spec:
-        words = [w.lower() for w in item]
-        if words[:2] == ["delimiter", "is"] and len(item) == 3:
-            delimiter = _delimiter(item[2])
-        elif words == ["no", "labels"]:
-            labels = False
-        elif words in (["embedded", "labels"], ["txt"], ["utf8"], ["msq"]):
-            continue
-        else:
-            raise ScriptSyntaxError(f"unsupported INLINE format item: {' '.join(item)}")
-    return delimiter, labels
-
-
-def _delimiter(word: str) -> str:
-    text = word[1:-1] if word[:1] in "'\"" and word[-1:] == word[:1] else word
-    special = {"\\t": "\t", "tab": "\t", "spaces": " ", "space": " "}
-    return special.get(text.lower(), text)
-
-
 def read_inline(body: str, spec: tuple[tuple[str, ...], ...], it: Interpreter) -> Frame:
     """An INLINE table: first line labels (unless ``no labels``), values interpreted.
 
     Blank values are empty text, not NULL; blanks around values are trimmed.
     """
-    delimiter, labels = _spec_options(spec)
+    # the same format items as a text file (one parser for both); an INLINE body is text
+    fmt = FileFormat.from_spec([list(item) for item in spec], Path("inline.txt"))
+    delimiter = " " if fmt.delimiter == SPACES else fmt.delimiter
+    labels = fmt.labels != "none"
     lines = [line for line in body.split("\n") if line.strip()]
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, skipinitialspace=True)
     rows = [[cell.strip() for cell in row] for row in reader]
