@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import qscript
@@ -99,10 +101,11 @@ def _progress(text: str) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     log_file = args.log.open("w", encoding="utf-8") if args.log else None
+    started = time.perf_counter()
 
     def sink(line: str) -> None:
-        if log_file is not None:
-            log_file.write(line + "\n")
+        if log_file is not None:  # a log file is read later: each line says when, as Qlik's do
+            log_file.write(f"{datetime.now():%Y-%m-%d %H:%M:%S.%f}"[:-3] + f"  {line}\n")
             log_file.flush()
         if not args.quiet:
             _stderr(line)
@@ -119,10 +122,14 @@ def _run(args: argparse.Namespace) -> int:
         if log_file is not None:
             log_file.write(f"qscript: {exc}\n")
         _stderr(f"qscript: {exc}")
-        return 1
-    finally:
         if log_file is not None:
             log_file.close()
+        return 1
+    rows = sum(len(frame) for frame in result.tables.values())
+    sink(f"Execution finished: {len(result.tables)} tables, {rows:,} rows, {result.error_count} errors, "
+         f"{time.perf_counter() - started:.2f} s")
+    if log_file is not None:
+        log_file.close()
     if args.out is not None:
         write_tables(result.tables, args.out, args.format)
     return 0

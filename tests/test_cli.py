@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,9 @@ def test_run_prints_trace_lines_in_order_and_sees_vars(tmp_path):
     )
     done = qs("run", str(script), "--var", "vPrefix=item", "--var", "vEnv=a=b")
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == ["item 1", "item 2", "item 3", "env=a=b"]
+    *traced, finished = done.stderr.splitlines()
+    assert traced == ["item 1", "item 2", "item 3", "env=a=b"]
+    assert re.fullmatch(r"Execution finished: 0 tables, 0 rows, 0 errors, \d+\.\d\d s", finished)
     assert done.stdout == ""
 
 
@@ -106,4 +109,9 @@ def test_log_file_gets_the_reload_log_even_when_quiet(tmp_path):
     log = tmp_path / "reload.log"
     done = qs("run", str(script), "--quiet", "--log", str(log))
     assert (done.returncode, done.stderr) == (0, "")
-    assert log.read_text(encoding="utf-8").splitlines() == ["one", "T << 1 rows", "two"]
+    stamped = [re.fullmatch(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})  (.*)", line)
+               for line in log.read_text(encoding="utf-8").splitlines()]
+    assert all(stamped), "every line starts with a timestamp"
+    lines = [re.sub(r"\d+\.\d\d s", "T s", match.group(2)) for match in stamped]
+    assert lines == ["one", "T << INLINE01 1 Lines fetched (line 2, T s)", "two",
+                     "Execution finished: 1 tables, 1 rows, 0 errors, T s"]

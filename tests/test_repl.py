@@ -122,7 +122,7 @@ def test_inline_load_spanning_lines_runs_at_its_semicolon(drive) -> None:
     printed, repl = drive(INLINE + ".quit\n")
     assert repl.session.table_names() == ["Orders"]
     assert repl.session.field_names("Orders") == ["OrderId", "Customer"]
-    assert "Orders << 3 rows" in lines(printed)
+    assert "Orders << INLINE01 3 Lines fetched (line 1, 0.00 s)" in lines(printed)
     assert "... 2, Bob" in lines(printed)  # the continuation prompt while the INLINE was open
 
 
@@ -229,7 +229,8 @@ def test_fields_model_log_and_help(drive) -> None:
     assert "Orders  3 rows  OrderId, Customer" in model
     assert "OrderId:   Orders, Lines" in model
     assert "Orders + Lines:  OrderId, Customer" in model
-    assert answer(printed, ".log") == ["Orders << 3 rows", "Lines << 1 rows", "loaded"]
+    assert answer(printed, ".log") == ["Orders << INLINE01 3 Lines fetched (line 1, 0.00 s)",
+                                       "Lines << INLINE02 1 Lines fetched (line 1, 0.00 s)", "loaded"]
     assert answer(printed, ".log 1") == ["loaded"]
     assert any(line.startswith(".show TABLE [N]") for line in answer(printed, ".help"))
     assert answer(printed, ".nope") == ["unknown command .nope; .help lists the commands"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from qscript.connectors.base import Connector, SelectResult, open_connector
 from qscript.connectors.connections import Connections
 from qscript.engine import flow, housekeeping, tables
-from qscript.engine.clock import Clock, SystemClock
+from qscript.engine.clock import Clock, SystemClock, timer_of
 from qscript.engine.model import DataModel, ModelViewImpl
 from qscript.engine.reload_log import ReloadLog
 from qscript.engine.variables import Variables
@@ -65,6 +65,9 @@ class Interpreter:
             self.vars.set_text(name, text)
         self.base_dir = Path(base_dir or Path.cwd())
         self.clock = clock or SystemClock()
+        self._timer = timer_of(self.clock)
+        #: (line, start time) of the statement running now, for the reload log's table lines
+        self._statement: tuple[int, float] = (0, self._timer())
         self.redactor = Redactor()
         self.log = ReloadLog(sink=log_sink, redact=self.redactor)
         self.connections = connections or Connections()
@@ -123,8 +126,15 @@ class Interpreter:
         self._auto_names[kind] = number
         return f"{kind}{number:02d}"
 
-    def log_table(self, name: str, rows: int) -> None:
-        self.log.write(f"{name} << {rows} rows")
+    def log_table(self, name: str, source: str, rows: int) -> None:
+        """Qlik's progress line for rows put into a table, with the statement's line and time.
+
+        ``rows`` are the lines this statement fetched (Qlik counts those, not the table's
+        total after a concatenation or join); the time runs from the statement's start.
+        """
+        line, started = self._statement
+        elapsed = self._timer() - started
+        self.log.write(f"{name} << {source} {rows:,} Lines fetched (line {line}, {elapsed:.2f} s)")
 
     def evaluate(self, expr: n.Expr) -> Value:
         return evaluate_scalar(expr, self.context())
@@ -183,6 +193,7 @@ class Interpreter:
     def run_statement(self, raw: RawStatement) -> None:
         """Run one regular statement under ErrorMode; a failure leaves the tables as they were."""
         state = self.model.snapshot()
+        self._statement = (raw.span.line, self._timer())
         try:
             nested = self._execute_raw(raw)
         except ScriptError as exc:

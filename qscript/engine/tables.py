@@ -113,37 +113,37 @@ def put_frame(
         raise GeneralScriptError("unsupported statement: GENERIC LOAD (qscript does not run it yet)")
     name = label or default_name
     if _prefix(prefixes, n.MappingPrefix) is not None:
-        _put_mapping(it, frame, name)
+        _put_mapping(it, frame, name, default_name)
         return
     frame = _qualified(it, frame, name)
     join = _prefix(prefixes, n.Join)
     if join is not None:
         target = _target(it, join.table, "JOIN")
         model.put(combine.join(target, frame, join.kind), contributed=frame.columns)
-        it.log_table(target.name, model.tables[target.name].length)
+        it.log_table(target.name, default_name, frame.length)
         return
     keep = _prefix(prefixes, n.Keep)
     if keep is not None:
-        _put_keep(it, frame, keep, name)
+        _put_keep(it, frame, keep, name, default_name)
         return
     concat = _prefix(prefixes, n.Concatenate)
     if concat is not None:
         target = _target(it, concat.table, "CONCATENATE")
         model.put(combine.concatenate(target, frame), contributed=frame.columns)
-        it.log_table(target.name, model.tables[target.name].length)
+        it.log_table(target.name, default_name, frame.length)
         return
     if _prefix(prefixes, n.NoConcatenate) is None:
         same = model.same_fields(tuple(frame.names))
         if same is not None:  # automatic concatenation: the label is ignored
             model.put(combine.concatenate(model.tables[same], frame), contributed=frame.columns)
-            it.log_table(same, model.tables[same].length)
+            it.log_table(same, default_name, frame.length)
             return
     table = Table.build(model.unique_name(name), frame.names, frame.columns, frame.length)
     model.put(table)
-    it.log_table(table.name, table.length)
+    it.log_table(table.name, default_name, table.length)
 
 
-def _put_mapping(it: Interpreter, frame: Frame, name: str) -> None:
+def _put_mapping(it: Interpreter, frame: Frame, name: str, source: str) -> None:
     if len(frame.names) < 2:
         raise SemanticError(f"Mapping table '{name}' needs two fields, it has {len(frame.names)}")
     table = Table.build(name, frame.names[:2], frame.columns, frame.length)
@@ -153,9 +153,10 @@ def _put_mapping(it: Interpreter, frame: Frame, name: str) -> None:
                         table.length)
         table = combine.concatenate(existing, renamed)
     it.model.mappings[name] = table
+    it.log_table(name, source, frame.length)
 
 
-def _put_keep(it: Interpreter, frame: Frame, keep: n.Keep, name: str) -> None:
+def _put_keep(it: Interpreter, frame: Frame, keep: n.Keep, name: str, source: str) -> None:
     target = _target(it, keep.table, "KEEP")
     left, right = combine.keep_masks(target, frame)
     model = it.model
@@ -168,4 +169,4 @@ def _put_keep(it: Interpreter, frame: Frame, keep: n.Keep, name: str) -> None:
         frame = frame.take(right)
     table = Table.build(model.unique_name(name), frame.names, frame.columns, frame.length)
     model.put(table)
-    it.log_table(table.name, table.length)
+    it.log_table(table.name, source, table.length)

@@ -28,8 +28,11 @@ class FakeClock:
 
     ``SLEEP``, retry back-offs and ``Retry-After`` waits return at once and are recorded
     in :attr:`sleeps`; ``Now()`` is :attr:`current` (2024-01-31 12:00:00 unless given).
+    ``monotonic()`` (seconds slept so far) times statements, so reload-log lines such as
+    ``T << root 5 Lines fetched (line 3, 7.00 s)`` are exact in assertions.
     It is here, not imported from the engine, because qscript.testing builds on the
-    public API only: ``clock=`` takes any object with ``now()`` and ``sleep(seconds)``.
+    public API only: ``clock=`` takes any object with ``now()`` and ``sleep(seconds)``,
+    and optionally ``monotonic()``.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
@@ -42,6 +45,9 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.current += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return sum(self.sleeps)
 
 
 __all__ = [
