@@ -15,6 +15,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +192,18 @@ class HttpsServer(LoopbackServer):
                 tls.close()
 
         self.httpd.finish_request = finish_request  # type: ignore[method-assign]
+
+    def refused_handshakes(self, timeout: float = 5.0) -> list[str]:
+        """``handshake_errors`` once the server has recorded one (or ``timeout`` passed).
+
+        Under TLS 1.3 the client learns of a refused certificate from the server's alert,
+        which is sent before the server thread records the error: reading the list at
+        once races with that thread on a busy machine.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.handshake_errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.handshake_errors
 
     @property
     def base(self) -> str:

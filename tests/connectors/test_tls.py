@@ -197,14 +197,14 @@ def test_mutual_tls_refuses_a_client_without_certificate(run_script, mutual, pki
     assert "connection 'Secure API'" in error.message
     assert "certificate required" in error.message.lower()
     assert mutual.requests == []
-    assert mutual.handshake_errors
+    assert mutual.refused_handshakes()
 
 
 def test_mutual_tls_refuses_a_certificate_from_another_ca(run_script, mutual, pki):
     tls = client_tls(pki, client_cert=pki.stranger_pfx, client_cert_password=PFX_PASSWORD)
     failure(run_script, SCRIPT, connections(mutual, **tls))
     assert mutual.requests == []
-    assert mutual.handshake_errors
+    assert mutual.refused_handshakes()
 
 
 @pytest.mark.parametrize("password", ["wrong-Pa55word!", ""])
