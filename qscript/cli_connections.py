@@ -1,4 +1,4 @@
-"""``qscript connections list|show|test|encrypt``: look after connections without running a script.
+"""``qscript connections list|show|test|encrypt|add|edit``: look after connections without running a script.
 
 * ``list``: each connection's name and URL, one per line.
 * ``show NAME``: every setting, defaults included, as TOML; secrets are shown as ``***``.
@@ -10,6 +10,8 @@
 * ``encrypt NAME HEADER``: reads a header value from stdin or a hidden prompt (never from
   the command line, which other users can see in the process list), encrypts it
   (``qscript.connectors.rest.crypto``) and rewrites only that header in the file.
+* ``add NAME`` / ``edit NAME``: write a connection from options or answers, keeping the
+  file's comments and layout (``qscript.cli_connections_edit``).
 
 Each takes ``--connections FILE``, found otherwise as ``qscript run`` finds it. Whatever is
 printed passes through the connection's redactor. Exit codes: 0 success, 1 failure (the
@@ -69,7 +71,7 @@ _SECTIONS = ("auth", "tls", "query", "headers", "retry", "pagination", "proxy")
 def add_connection_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``connections`` and its sub-commands to the ``qscript`` sub-command parsers."""
     parser = subparsers.add_parser(
-        "connections", help="list, show, test and encrypt connections",
+        "connections", help="list, show, test, encrypt, add and edit connections",
         description="Look after the connections LIB CONNECT TO opens (docs/connections.md).",
     )
     commands = parser.add_subparsers(dest="connections_command", required=True, metavar="COMMAND")
@@ -86,7 +88,9 @@ def add_connection_commands(subparsers: Any) -> argparse.ArgumentParser:
     )
     encrypt.add_argument("name", help="the connection name")
     encrypt.add_argument("header", help="the header name, such as Authorization")
-    for command in (listing, show, test, encrypt):
+    from qscript.cli_connections_edit import add_edit_commands  # here: that module imports this one
+
+    for command in (listing, show, test, encrypt, *add_edit_commands(commands)):
         command.add_argument("--connections", type=Path, metavar="FILE",
                              help="connection definitions (default: $QSCRIPT_CONNECTIONS, then ./connections.toml)")
     return parser
@@ -94,8 +98,10 @@ def add_connection_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_connection_command(args: argparse.Namespace) -> int:
     """Run the parsed ``connections`` sub-command; returns the exit code."""
+    from qscript.cli_connections_edit import run_add, run_edit
+
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
-        "list": _list, "show": _show, "test": _test, "encrypt": _encrypt,
+        "list": _list, "show": _show, "test": _test, "encrypt": _encrypt, "add": run_add, "edit": run_edit,
     }
     try:
         return commands[args.connections_command](args)
@@ -134,6 +140,16 @@ def _load(args: argparse.Namespace) -> Connections:
         raise ConfigError("no connections file: pass --connections FILE, set $QSCRIPT_CONNECTIONS or create "
                           "./connections.toml")
     return connections
+
+
+def existing_name(connections: Connections, name: str) -> str:
+    """The file's own name of connection ``name`` (Qlik Cloud ``Space:Name`` resolved), or the
+    usual "not defined (known: ...)" ConfigError."""
+    found = connections.resolve(name)
+    if found is None:
+        connections.get(name)  # raises the message that lists the known names
+        raise AssertionError("unreachable")
+    return found
 
 
 # -- list -------------------------------------------------------------------------------------
@@ -302,10 +318,7 @@ def _excerpt(response: RestResponse) -> str:
 
 def _encrypt(args: argparse.Namespace) -> int:
     connections = _load(args)
-    name = connections.resolve(args.name)
-    if name is None:
-        connections.get(args.name)  # raises the usual "not defined (known: ...)" message
-        raise AssertionError("unreachable")
+    name = existing_name(connections, args.name)
     header = args.header
     if not HEADER_NAME.fullmatch(header):
         raise ConfigError(f"'{header}' is not a valid header name (letters, digits and !#$%&'*+.^_`|~- only)")
@@ -362,10 +375,12 @@ def _read_value(connection: str, header: str) -> str:
 
 
 def _replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over: never half a file."""
+    """Write ``data`` to a temporary file beside ``path``, then rename it over: never half a file.
+
+    A file made new (``connections add``) gets mode 0600: it may come to hold a password."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o600
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
