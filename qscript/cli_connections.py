@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from qscript.connectors.connections import Connections, load_connections
+from qscript.connectors.connections_file import encrypt_header
 from qscript.connectors.rest.config import RestConfig
 from qscript.connectors.rest.config_parts import (
     COMMON_PAGINATION_KEYS,
@@ -51,7 +52,6 @@ from qscript.connectors.rest.crypto import (
     decrypt_token,
     decryptor_from_environ,
     load_key,
-    write_encrypted_header,
 )
 from qscript.connectors.rest.decode import decode_csv, decode_json, detect_response_type
 from qscript.connectors.rest.decode_xml import decode_xml
@@ -344,7 +344,7 @@ def _encrypt(args: argparse.Namespace) -> int:
     token = key.encrypt(value)
     if decrypt_token(token, key, f"header '{header}'") != value:  # pragma: no cover - Fernet round trip
         raise ConfigError("encryption did not round-trip; nothing was changed")
-    new_text, written = write_encrypted_header(text, name, header, token)
+    new_text, written = encrypt_header(text, name, header, token)
     _replace_file(path, (_BOM if raw.startswith(_BOM) else b"") + new_text.encode("utf-8"))
     _stdout(f"header '{written}' of connection '{name}' is now encrypted in {path} (key: {key.where})")
     return 0

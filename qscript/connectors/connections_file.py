@@ -372,6 +372,29 @@ class _LineEndings:
         return text.replace("\n", "\r\n") if self.crlf else text
 
 
+def encrypt_header(text: str, connection: str, header: str, token: str) -> tuple[str, str]:
+    """``text`` with header ``header`` of ``connection`` set to ``{ value = token, encrypt = true }``
+    (``qscript connections encrypt``).
+
+    Returns the new text and the header's name as the file spells it: an existing header is
+    matched ignoring case, as header names are. A header written as a table of its own keeps
+    its other keys (``secret = true``); only ``value`` and ``encrypt`` change.
+    """
+    document = _parse(_LineEndings(text).text)
+    table = lookup(document, ("connections", connection))
+    if not isinstance(table, dict):
+        raise ConfigError(f"connection '{connection}' is not a table in this file")
+    headers = table.get("headers", {})
+    if not isinstance(headers, dict):
+        raise ConfigError(f"connection '{connection}': key 'headers' must be a table")
+    name = next((key for key in headers if key.lower() == header.lower()), header)
+    if isinstance(headers.get(name), dict):
+        changes: dict[KeyPath, Any] = {("headers", name, "value"): token, ("headers", name, "encrypt"): True}
+    else:
+        changes = {("headers", name): {"value": token, "encrypt": True}}
+    return edit_connection(text, connection, changes), name
+
+
 # -- one change, made through tomlkit ---------------------------------------------------------------
 
 #: Marks the header of a section made by this edit until its blank line is settled.
@@ -479,8 +502,9 @@ def _rewrite_inline(parent: Any, key: str, path: KeyPath, value: Any) -> None:
     """Change an inline table by writing it anew: tomlkit leaves stray commas and spaces when a
     member goes, and an inline table holds no comments that could be lost."""
     inline = parent[key]
-    plain = apply_changes(inline.unwrap(), {path: value})
-    spaced = inline.as_string().startswith("{ ") or not plain
+    old = inline.unwrap()
+    plain = apply_changes(old, {path: value})
+    spaced = inline.as_string().startswith("{ ") or not old or not plain
     parent[key] = tomlkit.value(_inline_text(plain, spaced))
 
 
@@ -526,6 +550,7 @@ __all__ = [
     "connection_text",
     "dotted",
     "edit_connection",
+    "encrypt_header",
     "env_only",
     "lookup",
     "unset_variables",

@@ -15,6 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from httpkit import Reply
 
+from qscript.connectors.connections_file import encrypt_header
 from qscript.connectors.rest.config import Header, RestConfig
 from qscript.connectors.rest.crypto import (
     KEY_ENV,
@@ -25,7 +26,6 @@ from qscript.connectors.rest.crypto import (
     decryptor_from_environ,
     key_file_path,
     load_key,
-    write_encrypted_header,
 )
 from qscript.errors import ConfigError
 
@@ -216,17 +216,18 @@ LAYOUTS = {
         '[connections."A".auth]\nschema = "anonymous"\n',
         '[connections."A"]\nurl = "http://x"\n\n[connections."A".headers]\nAccept = "a"\n'
         f'Authorization = {NEW}\n\n[connections."A".auth]\nschema = "anonymous"\n'),
-    "no headers yet": (
+    "no headers yet: a new section after the connection's last one": (
         '[connections."A"]\nurl = "http://x"\n[connections."A".auth]\nschema = "anonymous"',
-        f'[connections."A"]\nurl = "http://x"\n\n[connections."A".headers]\nAuthorization = {NEW}\n'
-        '[connections."A".auth]\nschema = "anonymous"'),
+        '[connections."A"]\nurl = "http://x"\n[connections."A".auth]\nschema = "anonymous"\n\n'
+        f'[connections."A".headers]\nAuthorization = {NEW}\n'),
     "dotted keys": (
         '[connections."A"]\nurl = "http://x"\nheaders.Accept = "a"\n',
         f'[connections."A"]\nurl = "http://x"\nheaders.Accept = "a"\nheaders.Authorization = {NEW}\n'),
-    "inline table": (
+    "inline table, its other keys kept": (
         '[connections."A"]\nurl = "http://x"\n'
         'headers = { Accept = "a", Authorization = { value = "p", secret = true } }\n',
-        f'[connections."A"]\nurl = "http://x"\nheaders = {{ Accept = "a", Authorization = {NEW} }}\n'),
+        '[connections."A"]\nurl = "http://x"\n'
+        'headers = { Accept = "a", Authorization = { value = "enc:TOKEN", secret = true, encrypt = true } }\n'),
     "empty inline table": (
         '[connections."A"]\nurl = "http://x"\nheaders = {}\n',
         f'[connections."A"]\nurl = "http://x"\nheaders = {{ Authorization = {NEW} }}\n'),
@@ -234,7 +235,7 @@ LAYOUTS = {
         '[connections."A"]\nurl = "http://x"\n[connections."A".headers.Authorization]\nvalue = "p" # c\n'
         'secret = true\n',
         '[connections."A"]\nurl = "http://x"\n[connections."A".headers.Authorization]\nvalue = "enc:TOKEN" # c\n'
-        'encrypt = true\nsecret = true\n'),
+        'secret = true\nencrypt = true\n'),
     "inline connection": (
         '[connections]\n"A" = { url = "http://x" }\n',
         f'[connections]\n"A" = {{ url = "http://x", headers = {{ Authorization = {NEW} }} }}\n'),
@@ -253,7 +254,7 @@ LAYOUTS = {
 
 @pytest.mark.parametrize(("before", "after"), list(LAYOUTS.values()), ids=list(LAYOUTS))
 def test_only_the_header_changes(before, after):
-    text, name = write_encrypted_header(before, "A", "Authorization", TOKEN)
+    text, name = encrypt_header(before, "A", "Authorization", TOKEN)
     assert text == after
     assert name.lower() == "authorization"
     header = tomllib.loads(text)["connections"]["A"]["headers"][name]
@@ -261,16 +262,21 @@ def test_only_the_header_changes(before, after):
 
 
 def test_a_header_name_that_needs_quotes():
-    text, _ = write_encrypted_header('[connections."A"]\nurl = "http://x"\n', "A", "X.Api~Key", TOKEN)
+    text, _ = encrypt_header('[connections."A"]\nurl = "http://x"\n', "A", "X.Api~Key", TOKEN)
     assert tomllib.loads(text)["connections"]["A"]["headers"]["X.Api~Key"]["value"] == TOKEN
     assert '"X.Api~Key" = {' in text
 
 
-def test_an_unusual_layout_is_not_touched_and_the_line_is_offered():
+def test_a_header_table_without_a_value_gets_one():
     before = '[connections."A"]\nurl = "http://x"\n[connections."A".headers.Authorization]\nsecret = true\n'
-    with pytest.raises(ConfigError, match="could not update the file safely") as raised:
-        write_encrypted_header(before, "A", "Authorization", TOKEN)
-    assert f"Authorization = {NEW}" in str(raised.value)
+    text, name = encrypt_header(before, "A", "authorization", TOKEN)
+    assert name == "Authorization"  # the file's spelling
+    assert text == before + 'value = "enc:TOKEN"\nencrypt = true\n'
+
+
+def test_a_connection_not_in_the_file_is_an_error():
+    with pytest.raises(ConfigError, match="connection 'B' is not a table in this file"):
+        encrypt_header('[connections."A"]\nurl = "http://x"\n', "B", "Authorization", TOKEN)
 
 
 def test_a_reload_with_the_wrong_key_names_connection_and_header(run_script, http_server, monkeypatch):
