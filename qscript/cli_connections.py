@@ -63,7 +63,7 @@ from qscript.redact import Redactor
 
 #: How much of a failed response's body ``test`` quotes.
 BODY_EXCERPT = 200
-_BOM = b"\xef\xbb\xbf"
+UTF8_BOM = b"\xef\xbb\xbf"
 #: The nested parts of a connection, shown as tables of their own.
 _SECTIONS = ("auth", "tls", "query", "headers", "retry", "pagination", "proxy")
 
@@ -106,18 +106,18 @@ def run_connection_command(args: argparse.Namespace) -> int:
     try:
         return commands[args.connections_command](args)
     except QScriptError as error:
-        _stderr(f"qscript: {error.message if isinstance(error, ScriptError) else error}")
+        print_err(f"qscript: {error.message if isinstance(error, ScriptError) else error}")
         return 1
     except KeyboardInterrupt:
-        _stderr("qscript: interrupted; nothing was changed")
+        print_err("qscript: interrupted; nothing was changed")
         return 130
 
 
-def _stdout(line: str) -> None:
+def print_out(line: str) -> None:
     print(line, flush=True)
 
 
-def _stderr(line: str) -> None:
+def print_err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
@@ -134,7 +134,7 @@ def redactor_for(config: RestConfig) -> Redactor:
     return Redactor([*secrets, *forms])
 
 
-def _load(args: argparse.Namespace) -> Connections:
+def load_file_connections(args: argparse.Namespace) -> Connections:
     connections = load_connections(args.connections)
     if connections.source is None:
         raise ConfigError("no connections file: pass --connections FILE, set $QSCRIPT_CONNECTIONS or create "
@@ -155,7 +155,7 @@ def existing_name(connections: Connections, name: str) -> str:
 # -- list -------------------------------------------------------------------------------------
 
 def _list(args: argparse.Namespace) -> int:
-    connections = _load(args)
+    connections = load_file_connections(args)
     rows, problems = [], []
     for name in connections.names():
         try:
@@ -167,20 +167,20 @@ def _list(args: argparse.Namespace) -> int:
         rows.append((name, redactor_for(config).url(config.url)))
     width = max((len(name) for name, _url in rows), default=0)
     for name, url in rows:
-        _stdout(f"{name.ljust(width)}  {url}")
+        print_out(f"{name.ljust(width)}  {url}")
     for problem in problems:
-        _stderr(f"qscript: {problem}")
+        print_err(f"qscript: {problem}")
     return 1 if problems else 0
 
 
 # -- show -------------------------------------------------------------------------------------
 
 def _show(args: argparse.Namespace) -> int:
-    connections = _load(args)
+    connections = load_file_connections(args)
     config = connections.get(args.name)
     redact = redactor_for(config)
     for line in show_lines(config, connections.source):
-        _stdout(redact(line))
+        print_out(redact(line))
     return 0
 
 
@@ -253,7 +253,7 @@ def _masked(value: str) -> str:
 # -- test -------------------------------------------------------------------------------------
 
 def _test(args: argparse.Namespace) -> int:
-    config = _load(args).get(args.name)
+    config = load_file_connections(args).get(args.name)
     name = config.name
     redact = redactor_for(config)
     decrypt_header = decryptor_from_environ(os.environ, config)
@@ -268,10 +268,10 @@ def _test(args: argparse.Namespace) -> int:
         if problem is not None:
             got = "" if header.sensitive else f" (got '{header.value}')"
             raise ConfigError(f"connection '{name}': header '{header.name}' {problem}{got}")
-    transport = Transport(config, name, redact, log=lambda line: _stderr(redact(line)))
+    transport = Transport(config, name, redact, log=lambda line: print_err(redact(line)))
     try:
         request = paginator_for(config).first(build_request(config, None, name, decrypt))  # as a SELECT does
-        _stdout(f"{request.method} {redact.url(request.url)}")
+        print_out(f"{request.method} {redact.url(request.url)}")
         response = transport.send(request)
     except ScriptError as error:
         raise ConfigError(f"test failed: {redact(error.message)}") from None
@@ -280,7 +280,7 @@ def _test(args: argparse.Namespace) -> int:
     kind = detect_response_type(response.header("Content-Type"), response.body, config.response_type,
                                 config.auto_detect_response_type)
     content_type = response.header("Content-Type")
-    _stdout(redact(f"HTTP {response.status} {response.reason}, {response.elapsed:.3f} s, {len(response.body)} bytes, "
+    print_out(redact(f"HTTP {response.status} {response.reason}, {response.elapsed:.3f} s, {len(response.body)} bytes, "
                    f"response type {kind.upper()}" + (f" (Content-Type: {content_type})" if content_type else "")))
     if not response.ok:
         raise ConfigError(redact(f"test failed: connection '{name}': HTTP {response.status} {response.reason}: "
@@ -289,8 +289,8 @@ def _test(args: argparse.Namespace) -> int:
         problem = _decode_problem(config, response, kind)
         if problem is not None:
             raise ConfigError(redact(f"test failed: connection '{name}': {problem}: {_excerpt(response)}"))
-        _stdout(f"the body is valid {kind.upper()} (check_response_type_on_test)")
-    _stdout(f"connection '{name}' works")
+        print_out(f"the body is valid {kind.upper()} (check_response_type_on_test)")
+    print_out(f"connection '{name}' works")
     return 0
 
 
@@ -317,7 +317,7 @@ def _excerpt(response: RestResponse) -> str:
 # -- encrypt ----------------------------------------------------------------------------------
 
 def _encrypt(args: argparse.Namespace) -> int:
-    connections = _load(args)
+    connections = load_file_connections(args)
     name = existing_name(connections, args.name)
     header = args.header
     if not HEADER_NAME.fullmatch(header):
@@ -339,14 +339,14 @@ def _encrypt(args: argparse.Namespace) -> int:
         raise ConfigError(f"connections file {path} cannot be read: {error}") from None
     key = load_key(os.environ, create=True)
     if key.created:
-        _stderr(f"qscript: created a new key: {key.where} (mode 0600). Keep it: the enc: values in {path.name} "
+        print_err(f"qscript: created a new key: {key.where} (mode 0600). Keep it: the enc: values in {path.name} "
                 "can only be decrypted with it; for other machines set QSCRIPT_KEY to its content")
     token = key.encrypt(value)
     if decrypt_token(token, key, f"header '{header}'") != value:  # pragma: no cover - Fernet round trip
         raise ConfigError("encryption did not round-trip; nothing was changed")
     new_text, written = encrypt_header(text, name, header, token)
-    _replace_file(path, (_BOM if raw.startswith(_BOM) else b"") + new_text.encode("utf-8"))
-    _stdout(f"header '{written}' of connection '{name}' is now encrypted in {path} (key: {key.where})")
+    replace_file(path, (UTF8_BOM if raw.startswith(UTF8_BOM) else b"") + new_text.encode("utf-8"))
+    print_out(f"header '{written}' of connection '{name}' is now encrypted in {path} (key: {key.where})")
     return 0
 
 
@@ -374,7 +374,7 @@ def _read_value(connection: str, header: str) -> str:
     return text
 
 
-def _replace_file(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over: never half a file.
 
     A file made new (``connections add``) gets mode 0600: it may come to hold a password."""

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qscript.cli_connections import _BOM, _load, _replace_file, _stderr, _stdout, existing_name, redactor_for
+from qscript.cli_connections import (
+    UTF8_BOM,
+    existing_name,
+    load_file_connections,
+    print_err,
+    print_out,
+    redactor_for,
+    replace_file,
+)
 from qscript.cli_connections_dialog import Dialog, Prompter
 from qscript.connectors.connections import DEFAULT_FILE, ENV_VAR, Connections
 from qscript.connectors.connections_file import (
@@ -344,7 +352,7 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     try:
         return command(args)
     except UsageError as error:
-        _stderr(f"qscript: {error}")
+        print_err(f"qscript: {error}")
         return 2
     except ConfigError as error:
         message = str(error)
@@ -378,7 +386,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    connections = _load(args)
+    connections = load_file_connections(args)
     name = existing_name(connections, args.name)
     path = Path(connections.source or "").resolve()
     raw = path.read_bytes()
@@ -392,7 +400,7 @@ def _edit(args: argparse.Namespace) -> int:
                          "or -i to be asked for each")
     changes.prune()
     if not changes.changes:
-        _stdout(f"connection '{name}' in {path} is unchanged (every setting already has that value)")
+        print_out(f"connection '{name}' in {path} is unchanged (every setting already has that value)")
         return 0
     checked = check_connection(name, changes.table(), path.parent, os.environ)
     new_text = edit_connection(text, name, changes.changes)
@@ -435,7 +443,7 @@ def _decode(raw: bytes, path: Path) -> str:
 
 def _write(path: Path, raw: bytes, text: str) -> None:
     """Replace the file at once, keeping a UTF-8 BOM it started with (a new file: mode 0600)."""
-    _replace_file(path, (_BOM if raw.startswith(_BOM) else b"") + text.encode("utf-8"))
+    replace_file(path, (UTF8_BOM if raw.startswith(UTF8_BOM) else b"") + text.encode("utf-8"))
 
 
 def _report(line: str, checked: Checked, dialog: Dialog | None) -> None:
@@ -446,11 +454,11 @@ def _report(line: str, checked: Checked, dialog: Dialog | None) -> None:
     def clean(text: str) -> str:
         return typed(redact(text))
 
-    _stdout(clean(line))
+    print_out(clean(line))
     for warning in dialog.warnings if dialog is not None else ():
-        _stderr(clean(f"qscript: warning: {warning}"))
+        print_err(clean(f"qscript: warning: {warning}"))
     for variable in checked.unset:
-        _stderr(clean(f"qscript: note: environment variable {variable} is not set; set it before a reload"))
+        print_err(clean(f"qscript: note: environment variable {variable} is not set; set it before a reload"))
     if checked.unchecked is not None:
-        _stderr(clean(f"qscript: note: key '{checked.unchecked}' could not be checked without its environment "
+        print_err(clean(f"qscript: note: key '{checked.unchecked}' could not be checked without its environment "
                       "variable; the first reload checks it"))
