@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the script failed or has errors, 2 bad command-line usa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -100,36 +101,33 @@ def _progress(text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    log_file = args.log.open("w", encoding="utf-8") if args.log else None
-    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        log_file = stack.enter_context(args.log.open("w", encoding="utf-8")) if args.log else None
+        started = time.perf_counter()
 
-    def sink(line: str) -> None:
-        if log_file is not None:  # a log file is read later: each line says when, as Qlik's do
-            log_file.write(f"{datetime.now():%Y-%m-%d %H:%M:%S.%f}"[:-3] + f"  {line}\n")
-            log_file.flush()
-        if not args.quiet:
-            _stderr(line)
+        def sink(line: str) -> None:
+            if log_file is not None:  # a log file is read later: each line says when, as Qlik's do
+                log_file.write(f"{datetime.now():%Y-%m-%d %H:%M:%S.%f}"[:-3] + f"  {line}\n")
+                log_file.flush()
+            if not args.quiet:
+                _stderr(line)
 
-    try:
-        result = qscript.run_file(
-            args.file,
-            variables=dict(args.var),
-            connections=args.connections,
-            log_sink=sink,
-            progress=_progress if sys.stderr.isatty() and not args.quiet else None,
-        )
-    except QScriptError as exc:
-        if log_file is not None:
-            log_file.write(f"qscript: {exc}\n")
-        _stderr(f"qscript: {exc}")
-        if log_file is not None:
-            log_file.close()
-        return 1
-    rows = sum(len(frame) for frame in result.tables.values())
-    sink(f"Execution finished: {len(result.tables)} tables, {rows:,} rows, {result.error_count} errors, "
-         f"{time.perf_counter() - started:.2f} s")
-    if log_file is not None:
-        log_file.close()
+        try:
+            result = qscript.run_file(
+                args.file,
+                variables=dict(args.var),
+                connections=args.connections,
+                log_sink=sink,
+                progress=_progress if sys.stderr.isatty() and not args.quiet else None,
+            )
+        except QScriptError as exc:
+            if log_file is not None:
+                log_file.write(f"qscript: {exc}\n")
+            _stderr(f"qscript: {exc}")
+            return 1
+        rows = sum(len(frame) for frame in result.tables.values())
+        sink(f"Execution finished: {len(result.tables)} tables, {rows:,} rows, {result.error_count} errors, "
+             f"{time.perf_counter() - started:.2f} s")
     if args.out is not None:
         write_tables(result.tables, args.out, args.format)
     return 0

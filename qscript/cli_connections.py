@@ -332,11 +332,7 @@ def _encrypt(args: argparse.Namespace) -> int:
     if problem is not None:
         raise ConfigError(f"header '{header}' of connection '{name}': {problem}; nothing was changed")
     path = Path(connections.source or "").resolve()
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"connections file {path} cannot be read: {error}") from None
+    text, bom = read_connections_text(path)
     key = load_key(os.environ, create=True)
     if key.created:
         print_err(f"qscript: created a new key: {key.where} (mode 0600). Keep it: the enc: values in {path.name} "
@@ -345,7 +341,7 @@ def _encrypt(args: argparse.Namespace) -> int:
     if decrypt_token(token, key, f"header '{header}'") != value:  # pragma: no cover - Fernet round trip
         raise ConfigError("encryption did not round-trip; nothing was changed")
     new_text, written = encrypt_header(text, name, header, token)
-    replace_file(path, (UTF8_BOM if raw.startswith(UTF8_BOM) else b"") + new_text.encode("utf-8"))
+    write_connections_text(path, new_text, bom=bom)
     print_out(f"header '{written}' of connection '{name}' is now encrypted in {path} (key: {key.where})")
     return 0
 
@@ -372,6 +368,20 @@ def _read_value(connection: str, header: str) -> str:
         if text.endswith(ending):
             return text[: -len(ending)]
     return text
+
+
+def read_connections_text(path: Path) -> tuple[str, bool]:
+    """The file's text and whether it starts with a UTF-8 BOM (kept when it is written back)."""
+    try:
+        raw = path.read_bytes()
+        return raw.decode("utf-8-sig"), raw.startswith(UTF8_BOM)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"connections file {path} cannot be read: {error}") from None
+
+
+def write_connections_text(path: Path, text: str, *, bom: bool) -> None:
+    """Replace the file with ``text`` at once (``replace_file``), with the BOM it had."""
+    replace_file(path, (UTF8_BOM if bom else b"") + text.encode("utf-8"))
 
 
 def replace_file(path: Path, data: bytes) -> None:

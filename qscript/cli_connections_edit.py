@@ -28,13 +28,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qscript.cli_connections import (
-    UTF8_BOM,
     existing_name,
     load_file_connections,
     print_err,
     print_out,
+    read_connections_text,
     redactor_for,
-    replace_file,
+    write_connections_text,
 )
 from qscript.cli_connections_dialog import Dialog, Prompter
 from qscript.connectors.connections import DEFAULT_FILE, ENV_VAR, Connections
@@ -366,8 +366,8 @@ def _add(args: argparse.Namespace) -> int:
     if not name.strip():
         raise UsageError("the connection name is empty")
     path = _target(args)
-    raw = path.read_bytes() if path.exists() else b""
-    if raw:
+    text, bom = read_connections_text(path) if path.exists() else ("", False)
+    if text:
         connections = Connections.from_file(path)  # the file's syntax and layout, checked as a reload does
         if name in connections.names():
             raise ConfigError(f"connection '{name}' already exists in {path}; change it with: qscript connections "
@@ -379,8 +379,7 @@ def _add(args: argparse.Namespace) -> int:
         raise UsageError(f"connection '{name}' needs a URL: pass --url URL, or -i to be asked for every setting")
     table = changes.table()
     checked = check_connection(name, table, path.parent, os.environ)
-    text = add_connection(_decode(raw, path), name, table)
-    _write(path, raw, text)
+    write_connections_text(path, add_connection(text, name, table), bom=bom)
     _report(f"connection '{name}' added to {path}", checked, dialog)
     return 0
 
@@ -389,8 +388,7 @@ def _edit(args: argparse.Namespace) -> int:
     connections = load_file_connections(args)
     name = existing_name(connections, args.name)
     path = Path(connections.source or "").resolve()
-    raw = path.read_bytes()
-    text = _decode(raw, path)
+    text, bom = read_connections_text(path)
     current = tomllib.loads(text)["connections"][name]
     changes = ChangeSet(current)
     apply_options(changes, args, name)
@@ -403,8 +401,7 @@ def _edit(args: argparse.Namespace) -> int:
         print_out(f"connection '{name}' in {path} is unchanged (every setting already has that value)")
         return 0
     checked = check_connection(name, changes.table(), path.parent, os.environ)
-    new_text = edit_connection(text, name, changes.changes)
-    _write(path, raw, new_text)
+    write_connections_text(path, edit_connection(text, name, changes.changes), bom=bom)
     _report(f"connection '{name}' updated in {path} ({changes.summary()})", checked, dialog)
     return 0
 
@@ -432,18 +429,6 @@ def _target(args: argparse.Namespace) -> Path:
     if path.is_dir():
         raise ConfigError(f"connections file {path} is a folder, not a TOML file")
     return path
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"connections file {path} cannot be read: {error}") from None
-
-
-def _write(path: Path, raw: bytes, text: str) -> None:
-    """Replace the file at once, keeping a UTF-8 BOM it started with (a new file: mode 0600)."""
-    replace_file(path, (UTF8_BOM if raw.startswith(UTF8_BOM) else b"") + text.encode("utf-8"))
 
 
 def _report(line: str, checked: Checked, dialog: Dialog | None) -> None:

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 from collections.abc import Callable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
 import qscript
 from qscript.connectors.connections import load_connections
+from qscript.testing.server import LoopbackServer, ReceivedRequest, Reply
 
 ORDERS = [
     {"id": i, "status": ("open", "paid", "shipped")[i % 3], "total": round(9.5 * i, 2),
@@ -48,95 +45,71 @@ TOKEN = "demo-token-2024"
 
 
 class DemoApi:
-    """The sample API. ``base`` is its URL while it runs."""
+    """The sample API. ``base`` is its URL while it runs (served by qscript.testing's loopback
+    server, the one the pytest fixtures use)."""
 
     def __init__(self) -> None:
         self.meta_calls = 0
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def setup(self) -> None:
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def _answer(self) -> None:
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                route = api.routes().get(parts.path)
-                status, content_type, body = route(query, self.headers) if route else (404, "text/plain", "not found")
-                payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _answer  # noqa: N815 - http.server's names
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._server: LoopbackServer | None = None
 
     @property
     def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._server is not None, "the API runs inside 'with DemoApi() as api'"
+        return self._server.base
 
     def __enter__(self) -> DemoApi:
-        self.thread.start()
+        self._server = LoopbackServer(self._answer)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self._server is not None:
+            self._server.close()
 
-    def routes(self) -> dict[str, Callable[..., tuple[int, str, object]]]:
+    def _answer(self, request: ReceivedRequest) -> Reply:
+        route = self.routes().get(request.path)
+        status, content_type, body = route(request) if route else (404, "text/plain", "not found")
+        payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        return Reply(status, {"Content-Type": content_type}, payload)
+
+    def routes(self) -> dict[str, Callable[[ReceivedRequest], tuple[int, str, object]]]:
         return {
             "/orders": self._orders,
             "/odata/Products": self._products,
             "/items": self._items,
             "/meta": self._meta,
-            "/token": lambda _q, _h: (200, "application/json", {"access_token": TOKEN}),
+            "/token": lambda _request: (200, "application/json", {"access_token": TOKEN}),
             "/data": self._data,
-            "/feed.xml": lambda _q, _h: (200, "application/xml", XML_FEED),
-            "/feed.csv": lambda _q, _h: (200, "text/csv", CSV_FEED),
+            "/feed.xml": lambda _request: (200, "application/xml", XML_FEED),
+            "/feed.csv": lambda _request: (200, "text/csv", CSV_FEED),
         }
 
-    def _orders(self, query: dict[str, str], _headers: object) -> tuple[int, str, object]:
-        page = int(query.get("page", "1"))
+    def _orders(self, request: ReceivedRequest) -> tuple[int, str, object]:
+        page = int(request.params.get("page", "1"))
         body: dict = {"data": ORDERS[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], "links": {}}
         if page * PAGE_SIZE < len(ORDERS):
             body["links"]["next"] = {"href": f"{self.base}/orders?page={page + 1}"}
         return 200, "application/json", body
 
-    def _products(self, query: dict[str, str], _headers: object) -> tuple[int, str, object]:
-        start = int(query.get("$skiptoken") or 0)
+    def _products(self, request: ReceivedRequest) -> tuple[int, str, object]:
+        start = int(request.params.get("$skiptoken") or 0)
         body: dict = {"value": PRODUCTS[start : start + 3]}
         if start + 3 < len(PRODUCTS):
             body["@odata.nextLink"] = f"{self.base}/odata/Products?$skiptoken={start + 3}"
         return 200, "application/json", body
 
-    def _items(self, query: dict[str, str], _headers: object) -> tuple[int, str, object]:
-        limit = min(int(query.get("limit", "25")), 25)
-        offset = int(query.get("offset", "0"))
+    def _items(self, request: ReceivedRequest) -> tuple[int, str, object]:
+        limit = min(int(request.params.get("limit", "25")), 25)
+        offset = int(request.params.get("offset", "0"))
         return 200, "application/json", ITEMS[offset : offset + limit]
 
-    def _meta(self, _query: dict[str, str], _headers: object) -> tuple[int, str, object]:
+    def _meta(self, _request: ReceivedRequest) -> tuple[int, str, object]:
         self.meta_calls += 1
         if self.meta_calls % 3:
             return 503, "text/plain", "busy, try again"
         return 200, "application/json", [{"name": "version", "value": "2024.1"}]
 
-    def _data(self, _query: dict[str, str], headers: object) -> tuple[int, str, object]:
-        if headers.get("Authorization") != f"Bearer {TOKEN}":  # type: ignore[attr-defined]
+    def _data(self, request: ReceivedRequest) -> tuple[int, str, object]:
+        if request.header("Authorization") != f"Bearer {TOKEN}":
             return 401, "text/plain", "token expired"
         return 200, "application/json", {"items": [{"id": 1, "label": "alpha"}, {"id": 2, "label": "beta"}]}
 

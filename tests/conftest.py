@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import qscript
-from qscript.engine.clock import FakeClock
+from qscript.testing import FakeClock
 
 
 @pytest.fixture(autouse=True)

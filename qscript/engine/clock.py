@@ -1,10 +1,13 @@
-"""Time for the interpreter: the wall clock, or a fake one so tests never sleep."""
+"""Time for the interpreter: the wall clock, or any object with the same methods.
+
+Tests pass ``qscript.testing.FakeClock``, which only moves when slept, so nothing waits.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 
@@ -27,25 +30,6 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.perf_counter()
-
-
-class FakeClock:
-    """A clock that only moves when slept; records every sleep."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2024, 1, 31, 12, 0, 0)
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return self.current
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.current += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        """Seconds slept so far: statements take no time unless they sleep, so logs are exact."""
-        return sum(self.sleeps)
 
 
 def timer_of(clock: Clock) -> Callable[[], float]:

@@ -30,9 +30,9 @@ class FakeClock:
     in :attr:`sleeps`; ``Now()`` is :attr:`current` (2024-01-31 12:00:00 unless given).
     ``monotonic()`` (seconds slept so far) times statements, so reload-log lines such as
     ``T << root 5 Lines fetched (line 3, 7.00 s)`` are exact in assertions.
-    It is here, not imported from the engine, because qscript.testing builds on the
-    public API only: ``clock=`` takes any object with ``now()`` and ``sleep(seconds)``,
-    and optionally ``monotonic()``.
+    It is the one fake clock (qscript's own suite uses it too) and lives here because
+    qscript.testing builds on the public API only: ``clock=`` takes any object with
+    ``now()`` and ``sleep(seconds)``, and optionally ``monotonic()``.
     """
 
     def __init__(self, start: datetime | None = None) -> None:

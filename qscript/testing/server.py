@@ -123,7 +123,9 @@ class LoopbackServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="qscript-api", daemon=True)
+        # a short poll: close() waits for the serving loop to notice, once per test
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="qscript-api", daemon=True)
         self.thread.start()
 
     @property

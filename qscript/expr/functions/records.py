@@ -229,20 +229,22 @@ def auto_number(ctx, value: Column, counter=None) -> np.ndarray:
     return _autonumber(ctx, value.keys(), counters)
 
 
-@qlik_function("AutoNumberHash128", "any any*", nulls=RAW, context=True)
-def auto_number_hash128(ctx, *values: Column) -> np.ndarray:
+def _joined_texts(ctx, values: tuple[Column, ...]) -> np.ndarray:
+    """One key per row from the texts of ``values`` (NULL as empty), joined by a unit separator."""
     texts = [v.texts(ctx.settings) for v in values]
     keys = np.empty(ctx.length, dtype=object)
     keys[:] = ["\x1f".join("" if t is None else t for t in row) for row in zip(*texts, strict=True)]
-    return _autonumber(ctx, keys, ["#hash128"] * ctx.length)
+    return keys
+
+
+@qlik_function("AutoNumberHash128", "any any*", nulls=RAW, context=True)
+def auto_number_hash128(ctx, *values: Column) -> np.ndarray:
+    return _autonumber(ctx, _joined_texts(ctx, values), ["#hash128"] * ctx.length)
 
 
 @qlik_function("AutoNumberHash256", "any any*", nulls=RAW, context=True)
 def auto_number_hash256(ctx, *values: Column) -> np.ndarray:
-    texts = [v.texts(ctx.settings) for v in values]
-    keys = np.empty(ctx.length, dtype=object)
-    keys[:] = ["\x1f".join("" if t is None else t for t in row) for row in zip(*texts, strict=True)]
-    return _autonumber(ctx, keys, ["#hash256"] * ctx.length)
+    return _autonumber(ctx, _joined_texts(ctx, values), ["#hash256"] * ctx.length)
 
 
 @qlik_function("Evaluate", "text", context=True)
